@@ -1,5 +1,7 @@
 package dev.jllm.engine.tensor;
 
+import dev.jllm.gguf.GgmlType;
+
 /**
  * A read-only weight matrix of {@code rows x cols} in some {@link GgmlType}, usually a view over a
  * memory-mapped file. Row {@code r} holds the weights that produce output {@code r} (GGUF/ggml layout:

@@ -1,4 +1,4 @@
-package dev.jllm.engine.tensor;
+package dev.jllm.gguf;
 
 /**
  * Tensor element types as numbered by the GGUF format (ggml's {@code ggml_type}).
