@@ -1,0 +1,16 @@
+package dev.jllm.contracts;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/** What gateway-service reads from {@link Topics#GENERATION_EVENTS}, addressed to one gateway instance. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = TokenGenerated.class, name = "TokenGenerated"),
+        @JsonSubTypes.Type(value = RequestFailed.class, name = "RequestFailed")
+})
+public sealed interface GenerationEvent permits TokenGenerated, RequestFailed {
+    String requestId();
+
+    String gatewayId();
+}

@@ -1,0 +1,14 @@
+package dev.jllm.contracts;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+/** What inference-service reads from {@link Topics#INFERENCE_COMMANDS}. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = PromptTokenized.class, name = "PromptTokenized"),
+        @JsonSubTypes.Type(value = GenerationCancelled.class, name = "GenerationCancelled")
+})
+public sealed interface InferenceCommand permits PromptTokenized, GenerationCancelled {
+    String requestId();
+}

@@ -1,0 +1,41 @@
+package dev.jllm.contracts;
+
+import java.util.List;
+
+/**
+ * Every Kafka topic of the pipeline, defined once. Keys are chosen by what must stay ordered; see
+ * docs/ARCHITECTURE.md for producers and consumers.
+ */
+public final class Topics {
+    private Topics() {}
+
+    /**
+     * gateway-service -> tokenizer-service. Value {@link CompletionRequested}; key: the conversation key
+     * (session id, else request id), so all turns of a conversation stay ordered.
+     */
+    public static final String COMPLETION_REQUESTS = "completion-requests";
+
+    /**
+     * tokenizer-service -> inference-service ({@link PromptTokenized}) and gateway-service ->
+     * inference-service ({@link GenerationCancelled}). Value {@link InferenceCommand}; key: the conversation
+     * key, so a conversation and its cancels always reach the same partition and hence the same inference
+     * replica (its KV cache stays hot there).
+     */
+    public static final String INFERENCE_COMMANDS = "inference-commands";
+
+    /**
+     * inference-service and tokenizer-service -> gateway-service. Value {@link GenerationEvent}; key: the
+     * request id, so the tokens of one request stay in order. Every gateway instance reads every partition
+     * (its own consumer group) and keeps the events addressed to it ({@code gatewayId}).
+     */
+    public static final String GENERATION_EVENTS = "generation-events";
+
+    /** Records that could not be read or processed, with the reason in headers and {@link DeadLetter}. */
+    public static final String DEAD_LETTERS = "dead-letters";
+
+    /** All topics, for pre-creation by the local broker and deployment scripts. */
+    public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS, DEAD_LETTERS);
+
+    /** Partitions each topic is created with (replicas of a consumer group scale up to this). */
+    public static final int PARTITIONS = 4;
+}
