@@ -25,4 +25,25 @@ public interface WeightMatrix {
 
     /** Dequantizes row {@code r} into {@code dst[dstOffset .. dstOffset + cols)} (embedding lookup). */
     void row(int r, float[] dst, int dstOffset);
+
+    /**
+     * The inputs of a product with this matrix in the form its kernel consumes ({@code n} vectors of
+     * {@link #cols()} floats at {@code x[xOffset ..]}): quantized kernels quantize them to 8-bit blocks here, once
+     * per product, so threads working on disjoint rows share them. Plain floats by default.
+     */
+    default Activations prepare(float[] x, int xOffset, int n) {
+        return Activations.floats(x, xOffset, n, cols());
+    }
+
+    /**
+     * {@code out[outOffset + i * rows + r] = row(r) . input(i)} for every input {@code i < a.n} and {@code r} in
+     * {@code [rowStart, rowEnd)}; {@code a} comes from {@link #prepare}. Fast implementations read each weight row
+     * once for all inputs (what makes prefill and batched decode cheaper than n matvecs). Safe to call
+     * concurrently for disjoint row ranges.
+     */
+    default void matmul(Activations a, float[] out, int outOffset, int rowStart, int rowEnd) {
+        for (int i = 0; i < a.n; i++) {
+            matvec(a.x, a.offset + i * cols(), out, outOffset + i * rows(), rowStart, rowEnd);
+        }
+    }
 }

@@ -1,0 +1,49 @@
+package dev.jllm.engine.tensor;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteOrder;
+
+/** Species and lane conversions shared by the Vector API kernels (all sized to {@code L} lanes of F32). */
+final class FloatVectors {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** F32 lanes per vector. */
+    static final int L = F.length();
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
+    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    /** L bytes (64 bits for 8 lanes is the smallest shape the API has). */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private FloatVectors() {
+    }
+
+    /** IEEE half to single: shift exponent+mantissa into place and rescale by 2^112 (exact for normals and subnormals). */
+    static FloatVector f16ToF32(ShortVector h) {
+        IntVector bits = (IntVector) h.castShape(I, 0);
+        IntVector em = bits.and(0x7FFF);
+        IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        IntVector shifted = em.lanewise(VectorOperators.LSHL, 13);
+        FloatVector f = shifted.reinterpretAsFloats().mul(0x1p112f);
+        VectorMask<Integer> infNan = em.compare(VectorOperators.GE, 0x7C00);
+        IntVector magnitude = f.reinterpretAsInts().blend(shifted.or(0x7F800000), infNan);
+        return magnitude.or(sign).reinterpretAsFloats();
+    }
+
+    /** BF16 is the high half of an F32. */
+    static FloatVector bf16ToF32(ShortVector h) {
+        return ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** Signed bytes to F32 lanes. */
+    static FloatVector bytesToF32(ByteVector b) {
+        return (FloatVector) b.castShape(F, 0);
+    }
+}
