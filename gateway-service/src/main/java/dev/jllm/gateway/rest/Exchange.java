@@ -1,0 +1,216 @@
+package dev.jllm.gateway.rest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jllm.contracts.FinishReason;
+import dev.jllm.contracts.GenerationCancelled;
+import dev.jllm.contracts.GenerationEvent;
+import dev.jllm.contracts.RequestFailed;
+import dev.jllm.contracts.TokenGenerated;
+import dev.jllm.contracts.TokenLogprob;
+import dev.jllm.gateway.config.GatewayConfig;
+import dev.jllm.gateway.messaging.RequestPublisher;
+import dev.jllm.gateway.service.GatewayMetrics;
+import dev.jllm.gateway.service.GenerationListener;
+import dev.jllm.gateway.service.InFlightRequests;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One client request from acceptance to its last byte. All state changes happen on the request's Vert.x
+ * context (events arrive on the Kafka consumer thread and hop here), so no locking is needed.
+ *
+ * <p>Headers are sent with the first event: an error that happens before any token (bad prompt, context too
+ * long, timeout) is still a proper HTTP status; one that happens after is an SSE error event that ends the
+ * stream. Every wait is bounded by a timer.
+ */
+final class Exchange implements GenerationListener {
+    record Deps(Vertx vertx, ObjectMapper mapper, GatewayConfig config, InFlightRequests inFlight,
+                RequestPublisher publisher, GatewayMetrics metrics) {}
+
+    private final Deps deps;
+    private final Context context;
+    private final HttpServerResponse response;
+    private final ParsedRequest req;
+    private final OpenAiFormat format;
+    private final long acceptedNanos = System.nanoTime();
+
+    private boolean headersSent;
+    private boolean done;
+    private int nextIndex;
+    private long lastEventNanos;
+    private long timerId = -1;
+    private int completionTokens;
+    private final StringBuilder text = new StringBuilder();
+    private final List<TokenLogprob> logprobs;
+
+    Exchange(Deps deps, Context context, HttpServerResponse response, ParsedRequest req) {
+        this.deps = deps;
+        this.context = context;
+        this.response = response;
+        this.req = req;
+        this.format = new OpenAiFormat(req.request().requestId(), req.request().model(),
+                req.request().createdAtMillis() / 1000, req.chat(), req.includeUsage());
+        this.logprobs = req.request().params().logprobs() ? new ArrayList<>() : null;
+        if (req.echo() && req.request().prompt() != null) text.append(req.request().prompt());
+    }
+
+    /** Registers, arms the first-token timer, then produces the request. Runs on the event loop. */
+    void start() {
+        String id = req.request().requestId();
+        if (!deps.inFlight().register(id, this)) {
+            done = true;
+            deps.metrics().outcome("error_429");
+            Routes.sendError(response, new ApiError(429, "rate_limit_exceeded",
+                    "The server is handling as many requests as it can; retry shortly.", null, "rate_limit_exceeded"));
+            return;
+        }
+        arm(deps.config().firstTokenTimeout().toMillis(), true);
+        response.closeHandler(v -> onClientGone());
+        deps.publisher().publish(req.request()).whenComplete((ok, err) -> {
+            if (err != null) context.runOnContext(x -> fail(new ApiError(503, "service_unavailable",
+                    "The request could not be queued: " + err.getMessage(), null, "kafka_unavailable")));
+        });
+    }
+
+    @Override
+    public void onEvent(GenerationEvent event) {
+        context.runOnContext(v -> handle(event));
+    }
+
+    private void handle(GenerationEvent event) {
+        if (done) return;
+        switch (event) {
+            case RequestFailed f -> fail(new ApiError(f.status(), f.type(), f.message(), f.param(), f.code()));
+            case TokenGenerated t -> token(t);
+        }
+    }
+
+    private void token(TokenGenerated t) {
+        if (t.index() < nextIndex) return; // a redelivered duplicate: already sent
+        nextIndex = t.index() + 1;
+        long now = System.nanoTime();
+        if (lastEventNanos == 0) deps.metrics().firstToken(now - acceptedNanos);
+        else deps.metrics().interToken(now - lastEventNanos);
+        lastEventNanos = now;
+        if (t.tokenId() >= 0) completionTokens++;
+        if (!t.isLast()) arm(deps.config().interTokenTimeout().toMillis(), false);
+
+        if (req.stream()) {
+            if (!headersSent) {
+                sendStreamHeaders();
+                if (req.chat()) write(format.chunk(true, "", null, null));
+            }
+            boolean hasText = t.text() != null && !t.text().isEmpty();
+            if (hasText || t.logprob() != null) {
+                write(format.chunk(false, hasText ? t.text() : "", t.logprob(), null));
+            }
+            if (t.isLast()) {
+                write(format.chunk(false, null, null, t.finishReason()));
+                if (req.includeUsage() && t.usage() != null) write(format.usageChunk(t.usage()));
+                response.write("data: [DONE]\n\n");
+                finish(t.finishReason().wire(), t);
+                response.end();
+            } else if (response.writeQueueFull()) { // more than maxClientBacklogBytes queued
+                cancel("client reads too slowly");
+                sendStreamError(new ApiError(500, "server_error", "The client did not read the stream fast enough.", null, "client_too_slow"));
+            }
+        } else {
+            if (t.text() != null) text.append(t.text());
+            if (logprobs != null && t.logprob() != null) logprobs.add(t.logprob());
+            if (t.isLast()) {
+                ObjectNode body = format.complete(text.toString(), logprobs, t.finishReason(), t.usage());
+                finish(t.finishReason().wire(), t);
+                response.putHeader("Content-Type", "application/json").end(Buffer.buffer(json(body)));
+            }
+        }
+    }
+
+    private void sendStreamHeaders() {
+        headersSent = true;
+        response.setStatusCode(200).setChunked(true)
+                .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+                .putHeader("Cache-Control", "no-cache")
+                .putHeader("X-Accel-Buffering", "no")
+                .putHeader("X-Request-Id", req.request().requestId());
+        if (req.request().sessionId() != null) response.putHeader("X-Session-Id", req.request().sessionId());
+        response.setWriteQueueMaxSize(deps.config().maxClientBacklogBytes());
+    }
+
+    private void write(ObjectNode chunk) {
+        response.write("data: " + json(chunk) + "\n\n");
+    }
+
+    private String json(ObjectNode node) {
+        try {
+            return deps.mapper().writeValueAsString(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ends the request with an error: an HTTP status before the first byte, an SSE error event after. */
+    private void fail(ApiError error) {
+        if (done) return;
+        if (headersSent) {
+            sendStreamError(error);
+        } else {
+            done = true;
+            cleanup();
+            deps.metrics().outcome("error_" + error.status);
+            if (!response.ended() && !response.closed()) Routes.sendError(response, error);
+        }
+    }
+
+    private void sendStreamError(ApiError error) {
+        done = true;
+        cleanup();
+        deps.metrics().outcome("error_" + error.status);
+        if (!response.ended() && !response.closed()) {
+            response.write("event: error\ndata: " + json(error.toJson()) + "\n\n");
+            response.write("data: [DONE]\n\n");
+            response.end();
+        }
+    }
+
+    private void finish(String outcome, TokenGenerated last) {
+        done = true;
+        cleanup();
+        int prompt = last.usage() == null ? 0 : last.usage().promptTokens();
+        deps.metrics().finished(outcome, System.nanoTime() - acceptedNanos, completionTokens, prompt);
+    }
+
+    private void arm(long millis, boolean first) {
+        if (timerId >= 0) deps.vertx().cancelTimer(timerId);
+        timerId = deps.vertx().setTimer(millis, id -> context.runOnContext(v -> {
+            if (done || id != timerId) return;
+            cancel(first ? "no first token in time" : "generation stalled");
+            fail(first
+                    ? new ApiError(504, "timeout", "No token was generated within " + millis + " ms; the request was cancelled.", null, "first_token_timeout")
+                    : new ApiError(504, "timeout", "The generation stalled for " + millis + " ms and was cancelled.", null, "inter_token_timeout"));
+        }));
+    }
+
+    private void onClientGone() {
+        if (done) return;
+        done = true;
+        cleanup();
+        deps.metrics().outcome("cancelled");
+        cancel("client disconnected");
+    }
+
+    private void cancel(String reason) {
+        deps.publisher().cancel(new GenerationCancelled(req.request().requestId(), req.request().conversationKey(), reason));
+    }
+
+    private void cleanup() {
+        if (timerId >= 0) deps.vertx().cancelTimer(timerId);
+        timerId = -1;
+        deps.inFlight().remove(req.request().requestId());
+    }
+}
