@@ -1,0 +1,502 @@
+package dev.jllm.engine.kv;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Arrays;
+
+/**
+ * The keys and values of one sequence, per layer: {@code [capacity(layer)][kvDim]} each. A layer whose
+ * attention sees only the last {@code W} positions (sliding window, chunked attention) keeps a rolling buffer
+ * of {@code min(maxContext, W)} slots, position {@code p} in slot {@code p mod capacity}; RoPE positions stay
+ * absolute. A global layer keeps every position (storage grows on demand up to {@link #maxContext()}).
+ *
+ * <p>The forward pass reads the cache for positions before the current chunk and appends the chunk's keys and
+ * values after attending ({@link #put}, then {@link #advance}). Not thread-safe across sequences' owners:
+ * one sequence's cache is used by one forward pass at a time (its layers and positions are written disjointly
+ * by that pass's threads).
+ */
+public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
+    private static final int MAGIC = 0x4A4B5631; // "JKV1"
+    private static final int FORMAT_VERSION = 1;
+
+    protected final int nLayers;
+    protected final int kvDim;
+    protected final int headDim;
+    protected final int maxContext;
+    /** Slots per layer: maxContext for global layers, the window for rolling ones. */
+    protected final int[] capacity;
+    /** Slots allocated per layer (grows up to capacity). */
+    protected final int[] allocated;
+    /** Per layer: positions below this were overwritten in the rolling buffer. */
+    protected final int[] lostBefore;
+    protected int length;
+
+    KvCache(int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+        if (nLayers <= 0 || kvDim <= 0 || headDim <= 0 || kvDim % headDim != 0 || maxContext <= 0) {
+            throw new IllegalArgumentException("bad KV cache shape: layers " + nLayers + ", kvDim " + kvDim
+                    + ", headDim " + headDim + ", maxContext " + maxContext);
+        }
+        if (capacity.length != nLayers) throw new IllegalArgumentException("need " + nLayers + " layer capacities");
+        for (int c : capacity) {
+            if (c <= 0 || c > maxContext) throw new IllegalArgumentException("layer capacity " + c + " vs maxContext " + maxContext);
+        }
+        this.nLayers = nLayers;
+        this.kvDim = kvDim;
+        this.headDim = headDim;
+        this.maxContext = maxContext;
+        this.capacity = capacity.clone();
+        this.allocated = new int[nLayers];
+        this.lostBefore = new int[nLayers];
+    }
+
+    /**
+     * A new empty cache.
+     *
+     * @param capacity slots per layer: {@code maxContext} for a global layer, the window for a rolling one
+     */
+    public static KvCache create(KvType type, int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+        return switch (type) {
+            case F32 -> new F32(nLayers, kvDim, headDim, maxContext, capacity);
+            case F16 -> new F16(nLayers, kvDim, headDim, maxContext, capacity);
+        };
+    }
+
+    public abstract KvType type();
+
+    /** Tokens this cache has seen: the position of the next token. */
+    public int length() {
+        return length;
+    }
+
+    public int layers() {
+        return nLayers;
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int maxContext() {
+        return maxContext;
+    }
+
+    public int capacity(int layer) {
+        return capacity[layer];
+    }
+
+    /** Whether {@code layer} keeps a rolling buffer (fewer slots than positions it may see). */
+    public boolean rolling(int layer) {
+        return capacity[layer] < maxContext;
+    }
+
+    /** The oldest position still held for {@code layer}. */
+    public int oldestPosition(int layer) {
+        return Math.max(lostBefore[layer], Math.max(0, length - capacity[layer]));
+    }
+
+    /** Bytes of storage allocated now. */
+    public long bytes() {
+        long slots = 0;
+        for (int a : allocated) slots += a;
+        return slots * 2L * kvDim * bytesPerValue();
+    }
+
+    abstract int bytesPerValue();
+
+    /** Positions this cache can still take. */
+    public int remaining() {
+        return maxContext - length;
+    }
+
+    /**
+     * Keeps the first {@code n} tokens. Always possible while nothing was overwritten; a rolling layer that
+     * has wrapped can only drop its newest token (the window of the next position must still be held),
+     * otherwise an {@link IllegalStateException} says so and the cache is unchanged.
+     */
+    public void truncate(int n) {
+        if (n < 0 || n > length) throw new IllegalArgumentException("truncate to " + n + " of " + length + " tokens");
+        if (n == length) return;
+        for (int l = 0; l < nLayers; l++) {
+            // the next position n may attend to n - capacity + 1 .. n - 1: they must not have been overwritten
+            if (lostBefore[l] > Math.max(0, n - capacity[l] + 1)) {
+                throw new IllegalStateException("cannot truncate to " + n + " tokens: layer " + l
+                        + "'s rolling buffer of " + capacity[l] + " slots no longer holds positions before "
+                        + lostBefore[l] + " (re-run the prefix instead)");
+            }
+        }
+        length = n;
+    }
+
+    /** Forgets every token (keeps the storage). */
+    public void clear() {
+        length = 0;
+        Arrays.fill(lostBefore, 0);
+    }
+
+    /**
+     * Checks that {@code n} more tokens fit; called by the forward pass before it writes anything.
+     */
+    public void checkRoom(int n) {
+        if (length + n > maxContext) {
+            throw new IllegalStateException("KV cache full: " + length + " + " + n + " tokens exceed its context of "
+                    + maxContext);
+        }
+    }
+
+    /** Records that {@code n} more tokens were written (after all layers of a pass). */
+    public void advance(int n) {
+        checkRoom(n);
+        length += n;
+    }
+
+    /** The slot of {@code pos} in {@code layer}, making room for it. */
+    protected final int slot(int layer, int pos) {
+        int cap = capacity[layer];
+        if (pos >= allocated[layer]) {
+            int want = Math.min(cap, Math.max(pos + 1, Math.max(16, allocated[layer] * 2)));
+            if (want > allocated[layer]) {
+                grow(layer, want);
+                allocated[layer] = want;
+            }
+        }
+        if (pos >= cap) lostBefore[layer] = Math.max(lostBefore[layer], pos - cap + 1);
+        return pos % cap;
+    }
+
+    abstract void grow(int layer, int slots);
+
+    /** Stores position {@code pos}'s key and value ({@code [kvDim]} each) for {@code layer}. */
+    public abstract void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff);
+
+    /**
+     * {@code scores[sOff + (p - from)] = scale * dot(q[qOff ..+headDim], key(layer, p, kvHead))} for
+     * {@code p} in {@code [from, to)}; every such position must be held.
+     */
+    public abstract void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale,
+                                float[] scores, int sOff);
+
+    /**
+     * {@code out[outOff ..+headDim] += sum_p w[wOff + (p - from)] * value(layer, p, kvHead)} for {@code p} in
+     * {@code [from, to)}.
+     */
+    public abstract void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff);
+
+    /** Copies the key and value at {@code pos} of {@code layer} (tests, debugging). */
+    public abstract void get(int layer, int pos, float[] k, float[] v);
+
+    protected final void checkHeld(int layer, int from, int to) {
+        if (from < oldestPosition(layer) || to > length) {
+            throw new IllegalStateException("layer " + layer + " holds positions [" + oldestPosition(layer) + ", "
+                    + length + "), asked for [" + from + ", " + to + ")");
+        }
+    }
+
+    // ---------------------------------------------------------------- serialization
+
+    /**
+     * Writes this cache (shape, length, rolling state and every allocated slot) so that {@link #readFrom}
+     * restores it byte-exactly.
+     */
+    public void writeTo(OutputStream os) throws IOException {
+        DataOutputStream out = new DataOutputStream(os);
+        out.writeInt(MAGIC);
+        out.writeInt(FORMAT_VERSION);
+        out.writeInt(type().ordinal());
+        out.writeInt(nLayers);
+        out.writeInt(kvDim);
+        out.writeInt(headDim);
+        out.writeInt(maxContext);
+        out.writeInt(length);
+        for (int l = 0; l < nLayers; l++) {
+            out.writeInt(capacity[l]);
+            out.writeInt(allocated[l]);
+            out.writeInt(lostBefore[l]);
+        }
+        for (int l = 0; l < nLayers; l++) writeLayer(out, l);
+        out.flush();
+    }
+
+    abstract void writeLayer(DataOutputStream out, int layer) throws IOException;
+
+    abstract void readLayer(DataInputStream in, int layer) throws IOException;
+
+    /** Reads a cache written by {@link #writeTo}; the caller checks that its shape fits the model. */
+    public static KvCache readFrom(InputStream is) throws IOException {
+        DataInputStream in = new DataInputStream(is);
+        int magic = in.readInt();
+        if (magic != MAGIC) throw new IOException("not a serialized KV cache (magic 0x" + Integer.toHexString(magic) + ")");
+        int version = in.readInt();
+        if (version != FORMAT_VERSION) throw new IOException("unsupported KV cache format version " + version);
+        int t = in.readInt();
+        if (t < 0 || t >= KvType.values().length) throw new IOException("unknown KV cache type " + t);
+        int nLayers = in.readInt(), kvDim = in.readInt(), headDim = in.readInt(), maxContext = in.readInt();
+        int length = in.readInt();
+        if (nLayers <= 0 || nLayers > 100_000 || kvDim <= 0 || headDim <= 0 || maxContext <= 0 || length < 0 || length > maxContext) {
+            throw new IOException("corrupt KV cache header (layers " + nLayers + ", kvDim " + kvDim + ", length " + length + ")");
+        }
+        int[] cap = new int[nLayers], alloc = new int[nLayers], lost = new int[nLayers];
+        for (int l = 0; l < nLayers; l++) {
+            cap[l] = in.readInt();
+            alloc[l] = in.readInt();
+            lost[l] = in.readInt();
+            if (alloc[l] < 0 || alloc[l] > cap[l]) throw new IOException("corrupt KV cache: layer " + l + " allocation");
+        }
+        KvCache c;
+        try {
+            c = create(KvType.values()[t], nLayers, kvDim, headDim, maxContext, cap);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("corrupt KV cache: " + e.getMessage(), e);
+        }
+        for (int l = 0; l < nLayers; l++) {
+            if (alloc[l] > 0) c.grow(l, alloc[l]);
+            c.allocated[l] = alloc[l];
+            c.lostBefore[l] = lost[l];
+            c.readLayer(in, l);
+        }
+        c.length = length;
+        return c;
+    }
+
+    /** Same shape, length and contents. */
+    public boolean contentEquals(KvCache o) {
+        if (o.type() != type() || o.nLayers != nLayers || o.kvDim != kvDim || o.length != length
+                || !Arrays.equals(o.capacity, capacity)) {
+            return false;
+        }
+        float[] k1 = new float[kvDim], v1 = new float[kvDim], k2 = new float[kvDim], v2 = new float[kvDim];
+        for (int l = 0; l < nLayers; l++) {
+            for (int p = oldestPosition(l); p < length; p++) {
+                get(l, p, k1, v1);
+                o.get(l, p, k2, v2);
+                if (!Arrays.equals(k1, k2) || !Arrays.equals(v1, v2)) return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "KvCache[" + type() + ", " + length + "/" + maxContext + " tokens, " + nLayers + " layers x " + kvDim
+                + ", " + bytes() + " bytes]";
+    }
+
+    // ---------------------------------------------------------------- storage types
+
+    /** F32 storage: {@code keys[layer][slot * kvDim + i]}. */
+    static final class F32 extends KvCache {
+        private final float[][] keys;   // [nLayers][allocated * kvDim]
+        private final float[][] values; // [nLayers][allocated * kvDim]
+
+        F32(int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+            super(nLayers, kvDim, headDim, maxContext, capacity);
+            keys = new float[nLayers][0];
+            values = new float[nLayers][0];
+        }
+
+        @Override
+        public KvType type() {
+            return KvType.F32;
+        }
+
+        @Override
+        int bytesPerValue() {
+            return 4;
+        }
+
+        @Override
+        void grow(int layer, int slots) {
+            keys[layer] = Arrays.copyOf(keys[layer], slots * kvDim);
+            values[layer] = Arrays.copyOf(values[layer], slots * kvDim);
+        }
+
+        @Override
+        public void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+            int s = slot(layer, pos) * kvDim;
+            System.arraycopy(k, kOff, keys[layer], s, kvDim);
+            System.arraycopy(v, vOff, values[layer], s, kvDim);
+        }
+
+        @Override
+        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale, float[] scores, int sOff) {
+            checkHeld(layer, from, to);
+            float[] kl = keys[layer];
+            int cap = capacity[layer];
+            for (int p = from; p < to; p++) {
+                int base = (p % cap) * kvDim + kvHead * headDim;
+                float dot = 0f;
+                for (int i = 0; i < headDim; i++) dot += q[qOff + i] * kl[base + i];
+                scores[sOff + p - from] = dot * scale;
+            }
+        }
+
+        @Override
+        public void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+            checkHeld(layer, from, to);
+            float[] vl = values[layer];
+            int cap = capacity[layer];
+            for (int p = from; p < to; p++) {
+                int base = (p % cap) * kvDim + kvHead * headDim;
+                float a = w[wOff + p - from];
+                for (int i = 0; i < headDim; i++) out[outOff + i] += a * vl[base + i];
+            }
+        }
+
+        @Override
+        public void get(int layer, int pos, float[] k, float[] v) {
+            int s = (pos % capacity[layer]) * kvDim;
+            System.arraycopy(keys[layer], s, k, 0, kvDim);
+            System.arraycopy(values[layer], s, v, 0, kvDim);
+        }
+
+        @Override
+        void writeLayer(DataOutputStream out, int layer) throws IOException {
+            writeFloats(out, keys[layer], allocated[layer] * kvDim);
+            writeFloats(out, values[layer], allocated[layer] * kvDim);
+        }
+
+        @Override
+        void readLayer(DataInputStream in, int layer) throws IOException {
+            readFloats(in, keys[layer], allocated[layer] * kvDim);
+            readFloats(in, values[layer], allocated[layer] * kvDim);
+        }
+
+        private static void writeFloats(DataOutputStream out, float[] a, int n) throws IOException {
+            byte[] buf = new byte[Math.min(n, 8192) * 4];
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; ) {
+                int m = Math.min(n - i, buf.length / 4);
+                bb.clear();
+                bb.asFloatBuffer().put(a, i, m);
+                out.write(buf, 0, m * 4);
+                i += m;
+            }
+        }
+
+        private static void readFloats(DataInputStream in, float[] a, int n) throws IOException {
+            byte[] buf = new byte[Math.min(n, 8192) * 4];
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; ) {
+                int m = Math.min(n - i, buf.length / 4);
+                in.readFully(buf, 0, m * 4);
+                bb.clear();
+                bb.asFloatBuffer().get(a, i, m);
+                i += m;
+            }
+        }
+    }
+
+    /** F16 storage (IEEE half as {@code short}): {@code keys[layer][slot * kvDim + i]}. */
+    static final class F16 extends KvCache {
+        private final short[][] keys;   // [nLayers][allocated * kvDim]
+        private final short[][] values; // [nLayers][allocated * kvDim]
+
+        F16(int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+            super(nLayers, kvDim, headDim, maxContext, capacity);
+            keys = new short[nLayers][0];
+            values = new short[nLayers][0];
+        }
+
+        @Override
+        public KvType type() {
+            return KvType.F16;
+        }
+
+        @Override
+        int bytesPerValue() {
+            return 2;
+        }
+
+        @Override
+        void grow(int layer, int slots) {
+            keys[layer] = Arrays.copyOf(keys[layer], slots * kvDim);
+            values[layer] = Arrays.copyOf(values[layer], slots * kvDim);
+        }
+
+        @Override
+        public void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+            int s = slot(layer, pos) * kvDim;
+            short[] kl = keys[layer], vl = values[layer];
+            for (int i = 0; i < kvDim; i++) {
+                kl[s + i] = Float.floatToFloat16(k[kOff + i]);
+                vl[s + i] = Float.floatToFloat16(v[vOff + i]);
+            }
+        }
+
+        @Override
+        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale, float[] scores, int sOff) {
+            checkHeld(layer, from, to);
+            short[] kl = keys[layer];
+            int cap = capacity[layer];
+            for (int p = from; p < to; p++) {
+                int base = (p % cap) * kvDim + kvHead * headDim;
+                float dot = 0f;
+                for (int i = 0; i < headDim; i++) dot += q[qOff + i] * Float.float16ToFloat(kl[base + i]);
+                scores[sOff + p - from] = dot * scale;
+            }
+        }
+
+        @Override
+        public void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+            checkHeld(layer, from, to);
+            short[] vl = values[layer];
+            int cap = capacity[layer];
+            for (int p = from; p < to; p++) {
+                int base = (p % cap) * kvDim + kvHead * headDim;
+                float a = w[wOff + p - from];
+                for (int i = 0; i < headDim; i++) out[outOff + i] += a * Float.float16ToFloat(vl[base + i]);
+            }
+        }
+
+        @Override
+        public void get(int layer, int pos, float[] k, float[] v) {
+            int s = (pos % capacity[layer]) * kvDim;
+            for (int i = 0; i < kvDim; i++) {
+                k[i] = Float.float16ToFloat(keys[layer][s + i]);
+                v[i] = Float.float16ToFloat(values[layer][s + i]);
+            }
+        }
+
+        @Override
+        void writeLayer(DataOutputStream out, int layer) throws IOException {
+            writeShorts(out, keys[layer], allocated[layer] * kvDim);
+            writeShorts(out, values[layer], allocated[layer] * kvDim);
+        }
+
+        @Override
+        void readLayer(DataInputStream in, int layer) throws IOException {
+            readShorts(in, keys[layer], allocated[layer] * kvDim);
+            readShorts(in, values[layer], allocated[layer] * kvDim);
+        }
+
+        private static void writeShorts(DataOutputStream out, short[] a, int n) throws IOException {
+            byte[] buf = new byte[Math.min(n, 8192) * 2];
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; ) {
+                int m = Math.min(n - i, buf.length / 2);
+                bb.clear();
+                bb.asShortBuffer().put(a, i, m);
+                out.write(buf, 0, m * 2);
+                i += m;
+            }
+        }
+
+        private static void readShorts(DataInputStream in, short[] a, int n) throws IOException {
+            byte[] buf = new byte[Math.min(n, 8192) * 2];
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; ) {
+                int m = Math.min(n - i, buf.length / 2);
+                in.readFully(buf, 0, m * 2);
+                bb.clear();
+                bb.asShortBuffer().get(a, i, m);
+                i += m;
+            }
+        }
+    }
+}

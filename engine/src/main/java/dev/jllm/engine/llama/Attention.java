@@ -1,0 +1,95 @@
+package dev.jllm.engine.llama;
+
+import dev.jllm.engine.kv.KvCache;
+import dev.jllm.engine.model.LayerSpec;
+import dev.jllm.engine.tensor.MatOps;
+
+/**
+ * The core of scaled dot-product attention over a packed batch, shared by every attention block:
+ * {@code softmax(q k^T * scale + mask) v} per query head, where query head {@code h} reads KV head
+ * {@code h / (nHeads / nKvHeads)}, and the mask lets a query at position {@code p} see positions
+ * {@code [spec.firstVisible(p), p]} of its own sequence only.
+ *
+ * <p>Keys and values before the chunk come from the sequence's cache; the chunk's own come from {@code k}
+ * and {@code v}, so a rolling buffer of exactly the window suffices for chunks of any length.
+ * {@link #store} appends the chunk to the caches afterwards.
+ */
+public final class Attention {
+    private Attention() {
+    }
+
+    /**
+     * @param q     {@code [n][nHeads * headDim]} queries (RoPE applied)
+     * @param k     {@code [n][nKvHeads * headDim]} keys of the chunk (RoPE applied)
+     * @param v     {@code [n][nKvHeads * headDim]} values of the chunk
+     * @param out   {@code [n][nHeads * headDim]} attention output, overwritten
+     * @param scale factor on q.k (usually {@code 1/sqrt(headDim)})
+     */
+    public static void attend(Batch batch, int layer, LayerSpec spec, float[] q, float[] k, float[] v, float[] out,
+                              int nHeads, int nKvHeads, int headDim, float scale) {
+        int n = batch.size();
+        int qDim = nHeads * headDim, kvDim = nKvHeads * headDim, group = nHeads / nKvHeads;
+        int maxSpan = batch.maxEnd();
+        MatOps.parallelFor(n * nHeads, 4, (start, end) -> {
+            float[] att = new float[maxSpan]; // [visible positions] scores, then weights
+            for (int u = start; u < end; u++) {
+                int t = u / nHeads, h = u % nHeads, kvh = h / group;
+                Batch.Segment seg = batch.segmentOfToken(t);
+                KvCache cache = seg.cache();
+                int pos = batch.position(t);
+                int lo = spec.firstVisible(pos);
+                int qOff = t * qDim + h * headDim;
+                // scores over cached positions [lo, pos0), then the chunk's own [max(lo, pos0), pos]
+                int cached = Math.max(0, seg.pos0() - lo);
+                if (cached > 0) cache.scores(layer, kvh, lo, seg.pos0(), q, qOff, scale, att, 0);
+                int j0 = Math.max(lo, seg.pos0()) - seg.pos0();
+                int j1 = pos - seg.pos0();
+                int cnt = cached;
+                for (int j = j0; j <= j1; j++) {
+                    int kOff = (seg.start() + j) * kvDim + kvh * headDim;
+                    float dot = 0f;
+                    for (int i = 0; i < headDim; i++) dot += q[qOff + i] * k[kOff + i];
+                    att[cnt++] = dot * scale;
+                }
+                Ops.softmax(att, 0, cnt);
+                // weighted sum of values
+                int oOff = t * qDim + h * headDim;
+                java.util.Arrays.fill(out, oOff, oOff + headDim, 0f);
+                if (cached > 0) cache.addValues(layer, kvh, lo, seg.pos0(), att, 0, out, oOff);
+                for (int j = j0, c = cached; j <= j1; j++, c++) {
+                    int vOff = (seg.start() + j) * kvDim + kvh * headDim;
+                    float a = att[c];
+                    for (int i = 0; i < headDim; i++) out[oOff + i] += a * v[vOff + i];
+                }
+            }
+        });
+    }
+
+    /**
+     * Appends each segment's keys and values to its cache for {@code layer} (only the last
+     * {@code capacity} of them when the chunk is longer than a rolling buffer).
+     */
+    public static void store(Batch batch, int layer, float[] k, float[] v, int kvDim) {
+        for (Batch.Segment seg : batch.segments()) {
+            KvCache cache = seg.cache();
+            int first = Math.max(0, seg.length() - cache.capacity(layer));
+            for (int i = first; i < seg.length(); i++) {
+                int off = (seg.start() + i) * kvDim;
+                cache.put(layer, seg.pos0() + i, k, off, v, off);
+            }
+        }
+    }
+
+    /** Applies RoPE to every token's {@code q} ({@code nHeads}) and {@code k} ({@code nKvHeads}) heads. */
+    public static void rope(Batch batch, Rope rope, float[] q, int nHeads, float[] k, int nKvHeads, int headDim) {
+        int n = batch.size();
+        MatOps.parallelFor(n, 8, (start, end) -> {
+            float[] cs = new float[rope.dims()]; // [dims] cos, sin pairs
+            for (int t = start; t < end; t++) {
+                rope.angles(batch.position(t), cs);
+                rope.rotate(q, t * nHeads * headDim, nHeads, headDim, cs);
+                rope.rotate(k, t * nKvHeads * headDim, nKvHeads, headDim, cs);
+            }
+        });
+    }
+}

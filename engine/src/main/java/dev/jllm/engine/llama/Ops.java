@@ -1,0 +1,61 @@
+package dev.jllm.engine.llama;
+
+/** Elementwise pieces of the forward pass (scalar; these are not where the time goes). */
+public final class Ops {
+    private Ops() {
+    }
+
+    /**
+     * RMSNorm of {@code n} rows: {@code out[i] = x[i] / sqrt(mean(x^2) + eps) * weight} (sum of squares in double,
+     * as ggml does).
+     */
+    public static void rmsnorm(float[] out, float[] x, float[] weight, int n, int dim, float eps) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * weight[i];
+        }
+    }
+
+    /** Weightless L2 norm of {@code n} vectors of {@code size} at {@code off}: {@code v / sqrt(mean(v^2) + eps)}. */
+    public static void l2norm(float[] v, int off, int n, int size, float eps) {
+        for (int t = 0; t < n; t++) {
+            int o = off + t * size;
+            double ss = 0;
+            for (int i = 0; i < size; i++) ss += (double) v[o + i] * v[o + i];
+            float scale = (float) (1.0 / Math.sqrt(ss / size + eps));
+            for (int i = 0; i < size; i++) v[o + i] *= scale;
+        }
+    }
+
+    /** In-place softmax of {@code x[off .. off + n)}. */
+    public static void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    /** {@code silu(a) = a * sigmoid(a)}. */
+    public static float silu(float a) {
+        return (float) (a / (1.0 + Math.exp(-a)));
+    }
+
+    /** {@code a[i] = silu(a[i]) * b[i]} for {@code i < n} (SwiGLU's gate). */
+    public static void swiglu(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) a[i] = silu(a[i]) * b[i];
+    }
+
+    /** {@code x[i] += y[i]} for {@code i < n}. */
+    public static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) x[i] += y[i];
+    }
+}

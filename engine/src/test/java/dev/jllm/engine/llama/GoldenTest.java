@@ -1,0 +1,74 @@
+package dev.jllm.engine.llama;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.LoadOptions;
+import dev.jllm.engine.Models;
+import dev.jllm.engine.kv.KvCache;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The engine against reference runs (../shared/golden): greedy ids identical and logits within tolerance.
+ */
+class GoldenTest {
+    /** Two exact F32 implementations agree within ~2e-5 (README); the issue asks for 1e-4 absolute. */
+    static final float F32_LOGITS_TOLERANCE = 1e-4f;
+
+    static Path need(Path p) {
+        Assumptions.assumeTrue(Files.exists(p), "shared reference data missing: " + p);
+        return p;
+    }
+
+    /**
+     * Free-running greedy generation: prompt, then each argmax fed back; row i of the reference logits is what
+     * chose generated token i.
+     */
+    @ParameterizedTest(name = "{0} vs {1}")
+    @CsvSource({
+            "models/stories260K/stories260K.gguf, stories260K.llamacpp.kvf32",
+            "models/stories260K/stories260K.gguf, stories260K.llama2c",
+            "models/tinystories656K/TinyStories-656K-f32.gguf, ts656k.llamacpp.f32.kvf32",
+            "models/tinystories656K/TinyStories-656K-f32.gguf, ts656k.hf",
+    })
+    void greedyF32(String model, String ref) throws IOException {
+        Path modelPath = need(Golden.SHARED.resolve(model));
+        int[] prompt, expectIds;
+        if (ref.endsWith("llama2c")) {
+            prompt = new int[] {1, 403, 407, 261, 378};
+            // lines "[id a -> b]": the transitions after the last prompt token are the generated ids
+            int[] next = java.util.regex.Pattern.compile("-> (\\d+)")
+                    .matcher(Files.readString(need(Golden.DIR.resolve(ref + ".ids.txt")))).results()
+                    .mapToInt(r -> Integer.parseInt(r.group(1))).toArray();
+            expectIds = Arrays.copyOfRange(next, prompt.length - 1, next.length);
+        } else {
+            String json = Files.readString(need(Golden.DIR.resolve(ref + ".json")));
+            prompt = Golden.intArray(json, "prompt_ids");
+            expectIds = Golden.intArray(json, "generated_ids");
+        }
+        try (LanguageModel m = Models.load(modelPath, LoadOptions.DEFAULT)) {
+            float[][] expectLogits = Golden.f32(need(Golden.DIR.resolve(ref + ".logits.f32")), m.config().vocabSize());
+            assertEquals(expectIds.length, expectLogits.length);
+            KvCache cache = m.newCache();
+            float[] logits = m.forward(cache, prompt);
+            int[] ids = new int[expectIds.length];
+            float worst = 0;
+            for (int i = 0; i < ids.length; i++) {
+                float d = Golden.maxAbsDiff(logits, expectLogits[i]);
+                worst = Math.max(worst, d);
+                assertTrue(d <= F32_LOGITS_TOLERANCE, ref + ": logits row " + i + " differ by " + d);
+                ids[i] = Golden.argmax(logits);
+                if (i + 1 < ids.length) logits = m.forward(cache, ids[i]);
+            }
+            assertArrayEquals(expectIds, ids, ref + ": greedy ids");
+            System.out.printf("golden %s: %d ids identical, max |logit diff| %.3g%n", ref, ids.length, worst);
+        }
+    }
+}
