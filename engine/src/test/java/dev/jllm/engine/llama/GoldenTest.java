@@ -71,4 +71,57 @@ class GoldenTest {
             System.out.printf("golden %s: %d ids identical, max |logit diff| %.3g%n", ref, ids.length, worst);
         }
     }
+
+    /**
+     * Tiny random-weight models of each family against HF transformers (fp32): teacher-forced prompt logits
+     * (one full pass), then free-running greedy ids and the logits that chose them.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"llama2-mha", "llama3-ropescale", "mixtral-moe", "mistral-swa"})
+    void randomFamilies(String name) throws IOException {
+        Path dir = Golden.DIR.resolve("random").resolve(name);
+        Path gguf = need(dir.resolve(name + "-f32.gguf"));
+        String json = Files.readString(need(dir.resolve("reference.json")));
+        int[] prompt = Golden.intArray(json, "prompt_ids");
+        int[] expectIds = Golden.intArray(json, "generated_ids");
+        try (LanguageModel m = Models.load(gguf, LoadOptions.DEFAULT)) {
+            int vocab = m.config().vocabSize();
+            if (name.equals("mistral-swa")) assertEquals(8, m.config().slidingWindow(), "window read from the GGUF");
+            float[][] promptLogits = Golden.f32(need(dir.resolve("a.prompt_logits.f32")), vocab);
+            float[][] genLogits = Golden.f32(need(dir.resolve("a.gen_logits.f32")), vocab);
+            float[][] all = m.forwardAll(m.newCache(), prompt);
+            float worst = 0;
+            for (int i = 0; i < prompt.length; i++) {
+                float d = Golden.maxAbsDiff(all[i], promptLogits[i]);
+                worst = Math.max(worst, d);
+                assertTrue(d <= F32_LOGITS_TOLERANCE, name + ": prompt logits row " + i + " differ by " + d);
+            }
+            KvCache cache = m.newCache();
+            float[] logits = m.forward(cache, prompt);
+            int[] ids = new int[expectIds.length];
+            for (int i = 0; i < ids.length; i++) {
+                float d = Golden.maxAbsDiff(logits, genLogits[i]);
+                worst = Math.max(worst, d);
+                assertTrue(d <= F32_LOGITS_TOLERANCE, name + ": generation logits row " + i + " differ by " + d);
+                ids[i] = Golden.argmax(logits);
+                if (i + 1 < ids.length) logits = m.forward(cache, ids[i]);
+            }
+            assertArrayEquals(expectIds, ids, name + ": greedy ids");
+            System.out.printf("golden random/%s: prompt %d + %d ids identical, max |logit diff| %.3g%n", name,
+                    prompt.length, ids.length, worst);
+        }
+    }
+
+    /** The window matters for mistral-swa: without it the prompt logits move far (so the test above can fail). */
+    @org.junit.jupiter.api.Test
+    void mistralWindowMatters() throws IOException {
+        Path dir = Golden.DIR.resolve("random/mistral-swa");
+        Path gguf = need(dir.resolve("mistral-swa-f32.gguf"));
+        int[] prompt = Golden.intArray(Files.readString(need(dir.resolve("reference.json"))), "prompt_ids");
+        try (LanguageModel m = Models.load(gguf, LoadOptions.DEFAULT.withSlidingWindow(0))) {
+            float[][] expect = Golden.f32(need(dir.resolve("a.prompt_logits.f32")), m.config().vocabSize());
+            float[] last = m.forwardAll(m.newCache(), prompt)[prompt.length - 1];
+            assertTrue(Golden.maxAbsDiff(last, expect[prompt.length - 1]) > 1, "no window: logits should be far off");
+        }
+    }
 }
