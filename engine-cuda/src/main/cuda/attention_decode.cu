@@ -1,0 +1,90 @@
+// Decode attention (one new token per sequence), GQA, split-K flash-decoding over the cached sequence.
+// Sequence s is at position pos = positions[s]; it attends to the n = min(pos + 1, span) latest positions
+// p in (pos - n, pos], read from cache slot p mod W (rolling buffer); span = min(W, sliding window).
+// Head h reads kv head h / (n_heads / n_kv_heads).
+//
+// Pass 1, jllm_attention_decode_partial: split j covers positions [pos - n + 1 + j*chunk, ... + chunk)
+//   and writes its unnormalised output o, running max m and sum l to
+//   part_o [n_seqs][n_heads][n_splits][head_dim], part_ml [n_seqs][n_heads][n_splits][2].
+//   Launch: grid (n_splits, n_heads, n_seqs), block (128), dynamic shared memory
+//   (head_dim + chunk) * 4 bytes; n_splits = ceil(span / chunk) (splits past the end write m = -inf).
+// Pass 2, jllm_attention_decode_combine: out[s][h][:] = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
+//   Launch: grid (n_heads, n_seqs), block (head_dim rounded up to 32, at most 1024).
+// Shapes: q, out [n_seqs][n_heads][head_dim]; caches [n_seqs][n_kv_heads][W][head_dim] f32.
+#include "common.cuh"
+
+extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
+    const float* __restrict__ q, const float* __restrict__ k_cache, const float* __restrict__ v_cache,
+    const int* __restrict__ positions, float* __restrict__ part_o, float* __restrict__ part_ml,
+    int n_heads, int n_kv_heads, int head_dim, int window, int span, int chunk, int n_splits, float scale) {
+    extern __shared__ float smem[];
+    float* qs = smem;                 // [head_dim]
+    float* p = smem + head_dim;       // [chunk] scores, then probabilities
+    __shared__ float scratch[32];
+    const int split = blockIdx.x, h = blockIdx.y, s = blockIdx.z;
+    const int g = h / (n_heads / n_kv_heads);
+    const int pos = positions[s];
+    const int n = min(pos + 1, span);
+    const int first = pos - n + 1 + split * chunk;          // first position of this split
+    const int count = max(0, min(chunk, pos + 1 - first));  // positions in this split
+    const size_t part = ((size_t) s * n_heads + h) * n_splits + split;
+    float* o = part_o + part * head_dim;
+    if (count == 0) {
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) o[d] = 0.f;
+        if (threadIdx.x == 0) { part_ml[part * 2] = -INFINITY; part_ml[part * 2 + 1] = 0.f; }
+        return;
+    }
+    const float* qh = q + ((size_t) s * n_heads + h) * head_dim;
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) qs[d] = qh[d] * scale;
+    __syncthreads();
+    const float* kc = k_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
+    const float* vc = v_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    // scores: one warp per key
+    for (int i = warp; i < count; i += nwarps) {
+        const float* kr = kc + (size_t) ((first + i) % window) * head_dim;
+        float acc = 0.f;
+        for (int d = lane; d < head_dim; d += 32) acc += qs[d] * kr[d];
+        acc = warp_sum(acc);
+        if (lane == 0) p[i] = acc;
+    }
+    __syncthreads();
+    float m = -INFINITY;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) m = fmaxf(m, p[i]);
+    m = block_max(m, scratch);
+    float l = 0.f;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        const float e = expf(p[i] - m);
+        p[i] = e;
+        l += e;
+    }
+    l = block_sum(l, scratch);  // block_sum's barriers also publish p[]
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float acc = 0.f;
+        for (int i = 0; i < count; i++) acc += p[i] * vc[(size_t) ((first + i) % window) * head_dim + d];
+        o[d] = acc;
+    }
+    if (threadIdx.x == 0) { part_ml[part * 2] = m; part_ml[part * 2 + 1] = l; }
+}
+
+extern "C" __global__ void __launch_bounds__(1024) jllm_attention_decode_combine(
+    const float* __restrict__ part_o, const float* __restrict__ part_ml, float* __restrict__ out,
+    int n_heads, int head_dim, int n_splits) {
+    const int h = blockIdx.x, s = blockIdx.y;
+    const size_t base = ((size_t) s * n_heads + h) * n_splits;
+    float M = -INFINITY;
+    for (int j = 0; j < n_splits; j++) M = fmaxf(M, part_ml[(base + j) * 2]);
+    float L = 0.f;
+    for (int j = 0; j < n_splits; j++) {
+        const float mj = part_ml[(base + j) * 2];
+        if (mj != -INFINITY) L += expf(mj - M) * part_ml[(base + j) * 2 + 1];
+    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+        float acc = 0.f;
+        for (int j = 0; j < n_splits; j++) {
+            const float mj = part_ml[(base + j) * 2];
+            if (mj != -INFINITY) acc += expf(mj - M) * part_o[(base + j) * head_dim + d];
+        }
+        out[((size_t) s * n_heads + h) * head_dim + d] = acc / L;
+    }
+}

@@ -1,0 +1,183 @@
+// Warp-per-row dot products with fused dequantization, one device function per weight type.
+// Each returns sum_c W[row][c] * x[c] for the warp's row, reduced so that every lane holds the result.
+// Loads: 128-bit (uint4) for weights; x as float4. Preconditions (checked on the host by the Java
+// launcher): cols % 32 == 0 for Q8_0/Q4_0, cols % 256 == 0 for Q4_K/Q6_K, x 16-byte aligned.
+#pragma once
+#include "common.cuh"
+
+__device__ __forceinline__ float dot8_f16(uint4 w, const float* x) {
+    const __half2* h = (const __half2*) &w;
+    const float4 a = *(const float4*) x, b = *(const float4*) (x + 4);
+    float2 f0 = __half22float2(h[0]), f1 = __half22float2(h[1]), f2 = __half22float2(h[2]), f3 = __half22float2(h[3]);
+    return f0.x * a.x + f0.y * a.y + f1.x * a.z + f1.y * a.w + f2.x * b.x + f2.y * b.y + f3.x * b.z + f3.y * b.w;
+}
+
+__device__ __forceinline__ float dot8_bf16(uint4 w, const float* x) {
+    const float4 a = *(const float4*) x, b = *(const float4*) (x + 4);
+    return __uint_as_float(w.x << 16) * a.x + __uint_as_float(w.x & 0xffff0000u) * a.y
+         + __uint_as_float(w.y << 16) * a.z + __uint_as_float(w.y & 0xffff0000u) * a.w
+         + __uint_as_float(w.z << 16) * b.x + __uint_as_float(w.z & 0xffff0000u) * b.y
+         + __uint_as_float(w.w << 16) * b.z + __uint_as_float(w.w & 0xffff0000u) * b.w;
+}
+
+// F32: lane reads 4 floats per step; scalar tail when cols % 4 != 0.
+__device__ __forceinline__ float row_dot_f32(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31;
+    const float* w = (const float*) W + (size_t) row * cols;
+    float acc = 0.f;
+    if ((cols & 3) == 0) {
+        for (int c = lane * 4; c < cols; c += 128) {
+            const float4 a = *(const float4*) (w + c), b = *(const float4*) (x + c);
+            acc += a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
+        }
+    } else {
+        for (int c = lane; c < cols; c += 32) acc += w[c] * x[c];
+    }
+    return warp_sum(acc);
+}
+
+// F16 / BF16: lane reads 8 weights (16 bytes) per step; scalar path when cols % 8 != 0.
+__device__ __forceinline__ float row_dot_f16(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31;
+    const uint16_t* w = (const uint16_t*) W + (size_t) row * cols;
+    float acc = 0.f;
+    if ((cols & 7) == 0) {
+        for (int c = lane * 8; c < cols; c += 256) acc += dot8_f16(*(const uint4*) (w + c), x + c);
+    } else {
+        for (int c = lane; c < cols; c += 32) acc += h2f(w[c]) * x[c];
+    }
+    return warp_sum(acc);
+}
+
+__device__ __forceinline__ float row_dot_bf16(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31;
+    const uint16_t* w = (const uint16_t*) W + (size_t) row * cols;
+    float acc = 0.f;
+    if ((cols & 7) == 0) {
+        for (int c = lane * 8; c < cols; c += 256) acc += dot8_bf16(*(const uint4*) (w + c), x + c);
+    } else {
+        for (int c = lane; c < cols; c += 32) acc += bf2f(w[c]) * x[c];
+    }
+    return warp_sum(acc);
+}
+
+// Q8_0 (device layout): lane reads 16 int8 weights (half a block) per step; warp covers 512 columns.
+__device__ __forceinline__ float row_dot_q8_0(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31;
+    const int8_t* qs = (const int8_t*) W + (size_t) row * cols;
+    const uint16_t* d = (const uint16_t*) (W + (size_t) rows * cols) + (size_t) row * (cols / 32);
+    float acc = 0.f;
+    for (int c = lane * 16; c < cols; c += 512) {
+        const int4 q = *(const int4*) (qs + c);
+        const int8_t* b = (const int8_t*) &q;
+        const float* xc = x + c;
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < 16; i += 4) {
+            const float4 xv = *(const float4*) (xc + i);
+            s += (float) b[i] * xv.x + (float) b[i + 1] * xv.y + (float) b[i + 2] * xv.z + (float) b[i + 3] * xv.w;
+        }
+        acc += h2f(d[c / 32]) * s;
+    }
+    return warp_sum(acc);
+}
+
+// Q4_0 (device layout): lane reads one block's 16 bytes (32 weights) per step; warp covers 1024 columns.
+__device__ __forceinline__ float row_dot_q4_0(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31;
+    const int nb = cols / 32;
+    const uint8_t* qs = W + (size_t) row * nb * 16;
+    const uint16_t* d = (const uint16_t*) (W + (size_t) rows * cols / 2) + (size_t) row * nb;
+    float acc = 0.f;
+    for (int blk = lane; blk < nb; blk += 32) {
+        const uint4 q = *(const uint4*) (qs + (size_t) blk * 16);
+        const uint8_t* b = (const uint8_t*) &q;
+        const float* xl = x + blk * 32;
+        float s = 0.f;
+#pragma unroll
+        for (int i = 0; i < 16; i += 4) {
+            const float4 lo = *(const float4*) (xl + i), hi = *(const float4*) (xl + 16 + i);
+            s += (float) ((b[i] & 0xF) - 8) * lo.x + (float) ((b[i + 1] & 0xF) - 8) * lo.y
+               + (float) ((b[i + 2] & 0xF) - 8) * lo.z + (float) ((b[i + 3] & 0xF) - 8) * lo.w
+               + (float) ((b[i] >> 4) - 8) * hi.x + (float) ((b[i + 1] >> 4) - 8) * hi.y
+               + (float) ((b[i + 2] >> 4) - 8) * hi.z + (float) ((b[i + 3] >> 4) - 8) * hi.w;
+        }
+        acc += h2f(d[blk]) * s;
+    }
+    return warp_sum(acc);
+}
+
+// Q4_K: 8 lanes per 256-weight super-block, 4 super-blocks per warp step. Lane t (0..7) reads 16 qs
+// bytes: chunk t/2 (64 weights), half t%2; low nibbles feed sub-block 2*chunk, high nibbles 2*chunk+1.
+__device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31, t = lane & 7;
+    const int nb = cols / 256;
+    const uint8_t* base = W + (size_t) row * nb * Q4K_BLOCK_BYTES;
+    const int chunk = t >> 1, half = t & 1;
+    float acc = 0.f;
+    for (int blk = lane >> 3; blk < nb; blk += 4) {
+        const uint8_t* b = base + (size_t) blk * Q4K_BLOCK_BYTES;
+        const float d = h2f(*(const uint16_t*) b), dmin = h2f(*(const uint16_t*) (b + 2));
+        float sc0, m0, sc1, m1;
+        q4k_scale_min(2 * chunk, b + 4, &sc0, &m0);
+        q4k_scale_min(2 * chunk + 1, b + 4, &sc1, &m1);
+        const uint4 q = *(const uint4*) (b + 16 + chunk * 32 + half * 16);
+        const uint8_t* qb = (const uint8_t*) &q;
+        const float* xl = x + blk * 256 + chunk * 64 + half * 16;  // low nibbles; high nibbles at +32
+        float slo = 0.f, shi = 0.f, xlo = 0.f, xhi = 0.f;
+#pragma unroll
+        for (int i = 0; i < 16; i += 4) {
+            const float4 a = *(const float4*) (xl + i), h = *(const float4*) (xl + 32 + i);
+            slo += (float) (qb[i] & 0xF) * a.x + (float) (qb[i + 1] & 0xF) * a.y + (float) (qb[i + 2] & 0xF) * a.z + (float) (qb[i + 3] & 0xF) * a.w;
+            shi += (float) (qb[i] >> 4) * h.x + (float) (qb[i + 1] >> 4) * h.y + (float) (qb[i + 2] >> 4) * h.z + (float) (qb[i + 3] >> 4) * h.w;
+            xlo += a.x + a.y + a.z + a.w;
+            xhi += h.x + h.y + h.z + h.w;
+        }
+        acc += d * (sc0 * slo + sc1 * shi) - dmin * (m0 * xlo + m1 * xhi);
+    }
+    return warp_sum(acc);
+}
+
+// Q6_K (device layout): 8 lanes per super-block, 4 super-blocks per warp step. Lane t: half n = t/4,
+// l in [(t%4)*8, +8); each l yields the 4 weights l, l+32, l+64, l+96 of that 128-weight half.
+__device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    const int lane = threadIdx.x & 31, t = lane & 7;
+    const int nb = cols / 256;
+    const uint8_t* base = W + (size_t) row * nb * Q6K_PACKED_BYTES;
+    const uint16_t* dd = (const uint16_t*) (W + (size_t) rows * nb * Q6K_PACKED_BYTES) + (size_t) row * nb;
+    const int n = t >> 2, l0 = (t & 3) * 8;
+    float acc = 0.f;
+    for (int blk = lane >> 3; blk < nb; blk += 4) {
+        const uint8_t* b = base + (size_t) blk * Q6K_PACKED_BYTES;
+        const uint2 qa = *(const uint2*) (b + n * 64 + l0);        // ql[l]    -> quarters 0 (low) and 2 (high)
+        const uint2 qc = *(const uint2*) (b + n * 64 + 32 + l0);   // ql[l+32] -> quarters 1 and 3
+        const uint2 qh = *(const uint2*) (b + 128 + n * 32 + l0);
+        const int8_t* sc = (const int8_t*) (b + 192) + n * 8 + l0 / 16;
+        const uint8_t* pa = (const uint8_t*) &qa;
+        const uint8_t* pc = (const uint8_t*) &qc;
+        const uint8_t* ph = (const uint8_t*) &qh;
+        const float* xl = x + blk * 256 + n * 128 + l0;
+        float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            const int h = ph[i];
+            s0 += (float) (((pa[i] & 0xF) | ((h & 3) << 4)) - 32) * xl[i];
+            s1 += (float) (((pc[i] & 0xF) | (((h >> 2) & 3) << 4)) - 32) * xl[i + 32];
+            s2 += (float) (((pa[i] >> 4) | (((h >> 4) & 3) << 4)) - 32) * xl[i + 64];
+            s3 += (float) (((pc[i] >> 4) | (((h >> 6) & 3) << 4)) - 32) * xl[i + 96];
+        }
+        acc += h2f(dd[blk]) * ((float) sc[0] * s0 + (float) sc[2] * s1 + (float) sc[4] * s2 + (float) sc[6] * s3);
+    }
+    return warp_sum(acc);
+}
+
+// Kernel body shared by the per-type matvec entry points: block = 256 threads = 8 warps = 8 rows.
+#define JLLM_MATVEC_ROWS_PER_BLOCK 8
+#define JLLM_DEFINE_MATVEC(NAME, ROW_DOT)                                                              \
+    extern "C" __global__ void __launch_bounds__(256) NAME(                                            \
+        const uint8_t* __restrict__ W, const float* __restrict__ x, float* __restrict__ y, int rows, int cols) { \
+        const int row = blockIdx.x * JLLM_MATVEC_ROWS_PER_BLOCK + (threadIdx.x >> 5);                 \
+        if (row >= rows) return;                                                                       \
+        const float v = ROW_DOT(W, rows, cols, row, x);                                                \
+        if ((threadIdx.x & 31) == 0) y[row] = v;                                                       \
+    }

@@ -1,0 +1,4 @@
+// y[rows] = W[rows x cols] (F16, device layout) . x[cols]
+// Launch: grid (ceil(rows / 8)), block (256): one warp per output row; no shared memory.
+#include "matvec.cuh"
+JLLM_DEFINE_MATVEC(jllm_matvec_f16, row_dot_f16)
