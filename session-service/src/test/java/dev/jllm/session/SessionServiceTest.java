@@ -1,0 +1,72 @@
+package dev.jllm.session;
+
+import dev.jllm.session.persistence.SessionEntity;
+import dev.jllm.testsupport.KafkaResource;
+import dev.jllm.testsupport.PostgresResource;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import jakarta.transaction.Transactional;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.OffsetDateTime;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.*;
+
+@QuarkusTest
+@WithTestResource(value = PostgresResource.class, parallel = true)
+@WithTestResource(value = KafkaResource.class, parallel = true)
+class SessionServiceTest {
+
+    @Inject
+    AgroalDataSource dataSource;
+
+    @Test
+    void migrationsRanOnceAndAreRecorded() throws Exception {
+        try (Connection c = dataSource.getConnection();
+             ResultSet rs = c.createStatement().executeQuery("SELECT version, name FROM schema_migrations ORDER BY version")) {
+            assertTrue(rs.next());
+            assertEquals(1, rs.getInt(1));
+            assertEquals("V1__sessions.sql", rs.getString(2));
+        }
+    }
+
+    @Test
+    void healthIsUpWithTheDatabase() {
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void unknownSessionIs404InOpenAiErrorShape() {
+        given().get("/v1/sessions/nope").then().statusCode(404)
+                .body("error.code", equalTo("session_not_found"))
+                .body("error.type", equalTo("invalid_request_error"));
+    }
+
+    @Test
+    void aStoredSessionIsReadAndDeleted() {
+        store("s-1");
+        given().get("/v1/sessions/s-1").then().statusCode(200).body("model", equalTo("m")).body("token_count", equalTo(3));
+        given().delete("/v1/sessions/s-1").then().statusCode(200).body("deleted", equalTo(true));
+        given().get("/v1/sessions/s-1").then().statusCode(404);
+    }
+
+    @Transactional
+    void store(String id) {
+        SessionEntity s = new SessionEntity();
+        s.id = id;
+        s.owner = "";
+        s.model = "m";
+        s.tokenCount = 3;
+        s.tokenHistory = new byte[12];
+        s.createdAt = OffsetDateTime.now();
+        s.lastUsedAt = s.createdAt;
+        s.persist();
+    }
+}
