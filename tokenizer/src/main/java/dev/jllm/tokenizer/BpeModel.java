@@ -1,0 +1,364 @@
+package dev.jllm.tokenizer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Rank-ordered BPE over a merge list, in two flavours:
+ * <ul>
+ * <li>byte-level (GPT-2, Llama 3, ...; {@code tokenizer.ggml.model = gpt2}): the pre-tokenizer cuts
+ * words, each word's UTF-8 bytes become GPT-2 byte characters, one symbol per byte;</li>
+ * <li>character-level (HF {@code tokenizer.json} BPE with a {@code ▁} normalizer and byte fallback, e.g.
+ * TinyStories): one symbol per code point, unknown characters fall back to {@code <0xNN>} tokens or to
+ * the unknown token.</li>
+ * </ul>
+ * Merging: the pair with the lowest merge rank merges first (ties: leftmost), symbols in a linked list,
+ * candidate pairs in a heap: O(n log n) per word.
+ */
+final class BpeModel implements TokenizerModel {
+    private static final int CACHE_LIMIT = 1 << 16;
+    private static final int[] EMPTY = new int[0];
+
+    private final Vocabulary vocab;
+    private final PreTokenizer pre;          // null: the whole fragment is one word
+    private final boolean byteLevel;
+    private final boolean ignoreMerges;      // a word that is a token is taken whole (Llama 3)
+    private final Normalizer normalizer;     // character-level only
+    private final boolean byteFallback;
+    private final boolean fuseUnknown;
+    private final boolean stripLeadingSpace;
+    private final boolean addPrefixSpace;    // byte-level: HF ByteLevel(add_prefix_space)
+
+    // merge table: pair of symbol ids -> rank; rank -> symbol id of the merged text
+    private final LongIntMap pairRank;
+    private final int[] mergedSymbol;        // [n_merges]
+    private final String[] extraSymbols;     // merge results that are no token: symbol ids n_vocab + i
+    private final int[] byteSymbol = new int[256];   // byte-level: symbol id of each byte's character
+    private final byte[][] decoded;          // [n_vocab][*]
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    /** Text normalization of the character-level flavour (HF normalizers / Metaspace). */
+    interface Normalizer {
+        String apply(String fragment, boolean atTextStart);
+    }
+
+    private BpeModel(Vocabulary vocab, List<String[]> merges, PreTokenizer pre, boolean byteLevel, boolean ignoreMerges,
+                     Normalizer normalizer, boolean byteFallback, boolean fuseUnknown, boolean stripLeadingSpace,
+                     boolean addPrefixSpace) {
+        this.vocab = vocab;
+        this.pre = pre;
+        this.byteLevel = byteLevel;
+        this.ignoreMerges = ignoreMerges;
+        this.normalizer = normalizer;
+        this.byteFallback = byteFallback;
+        this.fuseUnknown = fuseUnknown;
+        this.stripLeadingSpace = stripLeadingSpace;
+        this.addPrefixSpace = addPrefixSpace;
+        Map<String, Integer> extra = new HashMap<>();
+        List<String> extraList = new ArrayList<>();
+        this.pairRank = new LongIntMap(merges.size() * 2);
+        this.mergedSymbol = new int[merges.size()];
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String[] m = merges.get(rank);
+            int l = symbolId(m[0], extra, extraList);
+            int r = symbolId(m[1], extra, extraList);
+            long key = ((long) l << 32) | (r & 0xffffffffL);
+            if (pairRank.get(key) < 0) {   // first (best) rank wins for duplicate merges
+                pairRank.put(key, rank);
+            }
+            mergedSymbol[rank] = symbolId(m[0] + m[1], extra, extraList);
+        }
+        this.extraSymbols = extraList.toArray(new String[0]);
+        for (int b = 0; b < 256; b++) {
+            byteSymbol[b] = symbolId(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]), extra, extraList);
+        }
+        this.decoded = new byte[vocab.size()][];
+        for (int id = 0; id < vocab.size(); id++) {
+            decoded[id] = byteLevel ? byteLevelBytes(vocab, id) : SpmModel.pieceBytes(vocab, id);
+        }
+    }
+
+    static BpeModel byteLevel(Vocabulary vocab, List<String[]> merges, PreTokenizer pre, boolean ignoreMerges,
+                              boolean addPrefixSpace) {
+        return new BpeModel(vocab, merges, pre, true, ignoreMerges, null, false, false, false, addPrefixSpace);
+    }
+
+    static BpeModel characterLevel(Vocabulary vocab, List<String[]> merges, PreTokenizer pre, boolean ignoreMerges,
+                                   Normalizer normalizer, boolean byteFallback, boolean fuseUnknown,
+                                   boolean stripLeadingSpace) {
+        return new BpeModel(vocab, merges, pre, false, ignoreMerges, normalizer, byteFallback, fuseUnknown,
+                stripLeadingSpace, false);
+    }
+
+    private int symbolId(String text, Map<String, Integer> extra, List<String> extraList) {
+        int id = vocab.id(text);
+        if (id >= 0) {
+            return id;
+        }
+        return extra.computeIfAbsent(text, t -> {
+            extraList.add(t);
+            return vocab.size() + extraList.size() - 1;
+        });
+    }
+
+    private static byte[] byteLevelBytes(Vocabulary vocab, int id) {
+        return switch (vocab.type(id)) {
+            case NORMAL, UNDEFINED, BYTE -> ByteLevel.decode(vocab.piece(id));
+            case USER_DEFINED -> vocab.piece(id).getBytes(StandardCharsets.UTF_8);
+            default -> new byte[0];
+        };
+    }
+
+    /** Splits "a b" merge lines (GGUF and older tokenizer.json). */
+    static List<String[]> parseMerges(List<String> lines, String field) {
+        List<String[]> out = new ArrayList<>(lines.size());
+        for (String line : lines) {
+            int sp = line.indexOf(' ', 1);
+            if (sp < 0) {
+                throw new TokenizerException(field + ": merge '" + line + "' is not two tokens separated by a space");
+            }
+            out.add(new String[] {line.substring(0, sp), line.substring(sp + 1)});
+        }
+        return out;
+    }
+
+    @Override
+    public void encode(String fragment, boolean atTextStart, boolean afterSpecial, IntList out) {
+        String text = fragment;
+        if (normalizer != null) {
+            text = normalizer.apply(text, atTextStart);
+        }
+        if (addPrefixSpace && atTextStart && !text.isEmpty() && text.charAt(0) != ' ') {
+            text = " " + text;
+        }
+        if (text.isEmpty()) {
+            return;
+        }
+        if (pre == null) {
+            encodeWord(text, out);
+            return;
+        }
+        int start = 0;
+        for (int end : pre.split(text)) {
+            String word = text.substring(start, end);
+            start = end;
+            int[] ids = cache.get(word);
+            if (ids == null) {
+                IntList w = new IntList(word.length() + 2);
+                encodeWord(word, w);
+                ids = w.toArray();
+                if (cache.size() >= CACHE_LIMIT) {
+                    cache.clear();
+                }
+                cache.put(word, ids);
+            }
+            for (int id : ids) {
+                out.add(id);
+            }
+        }
+    }
+
+    /** BPE of one word. */
+    private void encodeWord(String word, IntList out) {
+        String symbolsText = byteLevel ? ByteLevel.encode(word.getBytes(StandardCharsets.UTF_8)) : word;
+        if (ignoreMerges) {
+            int whole = vocab.id(symbolsText);
+            if (whole >= 0) {
+                out.add(whole);
+                return;
+            }
+        }
+        int[] sym = initialSymbols(symbolsText);   // [n] symbol ids; -1 = no symbol (unknown char)
+        int n = sym.length;
+        int[] prev = new int[n];                   // [n]
+        int[] next = new int[n];                   // [n]
+        boolean[] dead = new boolean[n];           // [n]
+        for (int i = 0; i < n; i++) {
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
+        }
+        LongHeap queue = new LongHeap();
+        for (int i = 1; i < n; i++) {
+            addPair(sym, i - 1, i, queue);
+        }
+        while (!queue.isEmpty()) {
+            long key = queue.pop();
+            int left = LongHeap.left(key);
+            int right = next[left];
+            if (dead[left] || right < 0) {
+                continue;
+            }
+            int rank = LongHeap.priority(key);
+            if (rank(sym[left], sym[right]) != rank) {
+                continue;   // stale entry
+            }
+            sym[left] = mergedSymbol[rank];
+            dead[right] = true;
+            next[left] = next[right];
+            if (next[right] >= 0) {
+                prev[next[right]] = left;
+            }
+            addPair(sym, prev[left], left, queue);
+            addPair(sym, left, next[left], queue);
+        }
+        for (int i = 0; i != -1 && n > 0; i = next[i]) {
+            emit(sym[i], out);
+        }
+    }
+
+    private int rank(int l, int r) {
+        if (l < 0 || r < 0) {
+            return -1;
+        }
+        return pairRank.get(((long) l << 32) | (r & 0xffffffffL));
+    }
+
+    private void addPair(int[] sym, int left, int right, LongHeap queue) {
+        if (left < 0 || right < 0) {
+            return;
+        }
+        int rank = rank(sym[left], sym[right]);
+        if (rank >= 0) {
+            queue.push(LongHeap.key(rank, left));
+        }
+    }
+
+    private void emit(int symbol, IntList out) {
+        if (symbol >= 0 && symbol < vocab.size()) {
+            out.add(symbol);
+        } else if (symbol >= vocab.size()) {
+            // a merge result that is no token: llama.cpp falls back to single-byte tokens
+            String t = extraSymbols[symbol - vocab.size()];
+            for (int i = 0; i < t.length(); i++) {
+                int id = t.charAt(i) < 0x80 ? vocab.id(t, i, i + 1) : -1;
+                if (id >= 0) {
+                    out.add(id);
+                }
+            }
+        }
+        // symbol < 0: byte-level character missing from the vocabulary: dropped, as llama.cpp
+    }
+
+    /** One symbol per byte (byte-level) or per code point with byte / unknown fallback. */
+    private int[] initialSymbols(String s) {
+        if (byteLevel) {
+            int[] sym = new int[s.length()];
+            for (int i = 0; i < sym.length; i++) {
+                int b = ByteLevel.CHAR_TO_BYTE[s.charAt(i)];
+                sym[i] = b >= 0 ? byteSymbol[b] : -1;
+                if (sym[i] >= vocab.size()) {
+                    sym[i] = -1;
+                }
+            }
+            return sym;
+        }
+        IntList sym = new IntList(s.length());
+        boolean prevUnknown = false;
+        for (int off = 0; off < s.length(); ) {
+            int cl = Character.charCount(s.codePointAt(off));
+            int id = vocab.id(s, off, off + cl);
+            if (id >= 0) {
+                sym.add(id);
+                prevUnknown = false;
+            } else {
+                byte[] bytes = s.substring(off, off + cl).getBytes(StandardCharsets.UTF_8);
+                boolean allBytes = byteFallback;
+                for (int i = 0; i < bytes.length && allBytes; i++) {
+                    allBytes = vocab.byteId(bytes[i]) >= 0;
+                }
+                if (allBytes) {
+                    for (byte b : bytes) {
+                        sym.add(vocab.byteId(b));
+                    }
+                    prevUnknown = false;
+                } else if (!(fuseUnknown && prevUnknown)) {
+                    if (vocab.unk < 0) {
+                        throw new TokenizerException("tokenizer: character '" + s.substring(off, off + cl)
+                                + "' is not in the vocabulary and there is no unknown token");
+                    }
+                    sym.add(vocab.unk);
+                    prevUnknown = true;
+                }
+            }
+            off += cl;
+        }
+        return sym.size() == 0 ? EMPTY : sym.toArray();
+    }
+
+    @Override
+    public byte[] decodeBytes(int id) {
+        return decoded[id];
+    }
+
+    @Override
+    public boolean stripsLeadingSpace() {
+        return stripLeadingSpace;
+    }
+
+    /** Open-addressing long -> non-negative int map; get returns -1 when absent. */
+    static final class LongIntMap {
+        private long[] keys;
+        private int[] vals;
+        private int mask;
+        private int size;
+
+        LongIntMap(int expected) {
+            int cap = Integer.highestOneBit(Math.max(16, expected * 2)) << 1;
+            keys = new long[cap];
+            vals = new int[cap];
+            Arrays.fill(vals, -1);
+            mask = cap - 1;
+        }
+
+        private static int slot(long k) {
+            long h = k * 0x9E3779B97F4A7C15L;
+            return (int) (h ^ (h >>> 32));
+        }
+
+        int get(long k) {
+            int i = slot(k) & mask;
+            while (vals[i] >= 0) {
+                if (keys[i] == k) {
+                    return vals[i];
+                }
+                i = (i + 1) & mask;
+            }
+            return -1;
+        }
+
+        void put(long k, int v) {
+            if ((size + 1) * 2 > keys.length) {
+                grow();
+            }
+            int i = slot(k) & mask;
+            while (vals[i] >= 0 && keys[i] != k) {
+                i = (i + 1) & mask;
+            }
+            if (vals[i] < 0) {
+                size++;
+            }
+            keys[i] = k;
+            vals[i] = v;
+        }
+
+        private void grow() {
+            long[] ok = keys;
+            int[] ov = vals;
+            keys = new long[ok.length * 2];
+            vals = new int[ok.length * 2];
+            Arrays.fill(vals, -1);
+            mask = keys.length - 1;
+            size = 0;
+            for (int i = 0; i < ok.length; i++) {
+                if (ov[i] >= 0) {
+                    put(ok[i], ov[i]);
+                }
+            }
+        }
+    }
+}
