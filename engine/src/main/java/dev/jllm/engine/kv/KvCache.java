@@ -172,6 +172,12 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
 
     abstract void grow(int layer, int slots);
 
+    /**
+     * Rounds {@code n} values at {@code a[off ..]} to this cache's storage precision, so that a chunk attending
+     * to its own fresh keys and values sees exactly what a later token reads back from the cache.
+     */
+    public abstract void round(float[] a, int off, int n);
+
     /** Stores position {@code pos}'s key and value ({@code [kvDim]} each) for {@code layer}. */
     public abstract void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff);
 
@@ -317,6 +323,11 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
+        public void round(float[] a, int off, int n) {
+            // F32 storage is exact
+        }
+
+        @Override
         public void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
             int s = slot(layer, pos) * kvDim;
             System.arraycopy(k, kOff, keys[layer], s, kvDim);
@@ -417,6 +428,11 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         void grow(int layer, int slots) {
             keys[layer] = Arrays.copyOf(keys[layer], slots * kvDim);
             values[layer] = Arrays.copyOf(values[layer], slots * kvDim);
+        }
+
+        @Override
+        public void round(float[] a, int off, int n) {
+            for (int i = off; i < off + n; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
         }
 
         @Override

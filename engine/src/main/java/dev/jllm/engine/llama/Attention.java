@@ -66,6 +66,17 @@ public final class Attention {
     }
 
     /**
+     * Rounds each segment's fresh keys and values to its cache's storage precision (call before {@link #attend}),
+     * so that attending within a chunk equals attending to the same tokens read back from the cache.
+     */
+    public static void roundToCache(Batch batch, float[] k, float[] v, int kvDim) {
+        for (Batch.Segment seg : batch.segments()) {
+            seg.cache().round(k, seg.start() * kvDim, seg.length() * kvDim);
+            seg.cache().round(v, seg.start() * kvDim, seg.length() * kvDim);
+        }
+    }
+
+    /**
      * Appends each segment's keys and values to its cache for {@code layer} (only the last
      * {@code capacity} of them when the chunk is longer than a rolling buffer).
      */
