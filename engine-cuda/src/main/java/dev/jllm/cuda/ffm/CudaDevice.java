@@ -51,6 +51,7 @@ public final class CudaDevice implements AutoCloseable {
     private long totalMemory;
     private long capturing;  // stream under capture, 0 when none
     private boolean closed;
+    private volatile boolean shutDown;
 
     private CudaDevice(CudaDriver driver, int ordinal, boolean debugSync) {
         this.driver = driver;
@@ -393,6 +394,8 @@ public final class CudaDevice implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (shutDown) return;
+        shutDown = true;
         try {
             thread.run(() -> {
                 if (closed) return;

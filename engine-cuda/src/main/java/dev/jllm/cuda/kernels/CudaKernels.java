@@ -1,0 +1,300 @@
+package dev.jllm.cuda.kernels;
+
+import dev.jllm.cuda.ffm.CudaDevice;
+import dev.jllm.cuda.ffm.CudaFunction;
+import dev.jllm.cuda.ffm.DeviceBuffer;
+import dev.jllm.cuda.ffm.KernelArgs;
+import dev.jllm.cuda.ffm.LaunchConfig;
+import dev.jllm.gguf.GgmlType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Typed launchers for every {@link Kernel}: each method checks shapes and buffer sizes (naming the
+ * buffer), computes the launch configuration documented in the kernel's {@code .cu} file, and enqueues
+ * the launch on a stream. The module is loaded once from the fatbin jar resource.
+ */
+public final class CudaKernels {
+    /** Threads per block of the one-warp-per-row kernels (8 rows per block). */
+    public static final int MATVEC_BLOCK = 256;
+    public static final int MATVEC_ROWS_PER_BLOCK = 8;
+    /** Keys per split of the decode attention (flash-decoding). */
+    public static final int DECODE_CHUNK = 256;
+    public static final int PREFILL_QUERIES_PER_BLOCK = 16;
+    public static final int MAX_HEAD_DIM = 256;
+    public static final int SAMPLE_MAX_K = 256;
+
+    private final CudaDevice device;
+    private final Map<Kernel, CudaFunction> functions = new EnumMap<>(Kernel.class);
+
+    public CudaKernels(CudaDevice device) {
+        this(device, loadFatbin());
+    }
+
+    public CudaKernels(CudaDevice device, byte[] fatbin) {
+        this.device = device;
+        long module = device.loadModule(fatbin, "jllm-kernels.fatbin");
+        for (Kernel k : Kernel.values()) functions.put(k, device.function(module, k.symbol, k.params));
+        // 48 KiB of tiles at head_dim 256 plus static shared memory: above the default 48 KiB limit
+        device.setMaxDynamicSharedMemory(functions.get(Kernel.ATTENTION_PREFILL), prefillConfig(1, 1, MAX_HEAD_DIM).sharedMemBytes());
+    }
+
+    /** The fatbin bytes from the classpath; a clear error when the build had no nvcc. */
+    public static byte[] loadFatbin() {
+        try (InputStream in = CudaKernels.class.getResourceAsStream(Kernel.FATBIN_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("CUDA kernels not built: resource " + Kernel.FATBIN_RESOURCE
+                        + " is missing (this jar was built without nvcc; see engine-cuda/build-fatbin.sh)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + Kernel.FATBIN_RESOURCE, e);
+        }
+    }
+
+    public CudaFunction function(Kernel k) {
+        return functions.get(k);
+    }
+
+    public CudaDevice device() {
+        return device;
+    }
+
+    // ---- launch configurations (pure functions, tested without a GPU)
+
+    public static LaunchConfig matvecConfig(int rows, int slots) {
+        return LaunchConfig.of(LaunchConfig.blocks(rows, MATVEC_ROWS_PER_BLOCK), slots, MATVEC_BLOCK);
+    }
+
+    public static LaunchConfig ropeConfig(int nTokens, int nHeads, int nKvHeads, int headDim) {
+        int threads = Math.min(512, Math.max(32, (headDim / 2 + 31) / 32 * 32));
+        return LaunchConfig.of(nTokens, nHeads + nKvHeads, threads);
+    }
+
+    /** Splits of the decode attention for a span (keys attended at most) of {@code span}. */
+    public static int decodeSplits(int span) {
+        return LaunchConfig.blocks(span, DECODE_CHUNK);
+    }
+
+    public static LaunchConfig decodePartialConfig(int nSeqs, int nHeads, int headDim, int span) {
+        return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, (headDim + DECODE_CHUNK) * 4);
+    }
+
+    public static LaunchConfig decodeCombineConfig(int nSeqs, int nHeads, int headDim) {
+        return LaunchConfig.of(nHeads, nSeqs, Math.min(1024, (headDim + 31) / 32 * 32));
+    }
+
+    public static LaunchConfig prefillConfig(int nTokens, int nHeads, int headDim) {
+        return LaunchConfig.of(LaunchConfig.blocks(nTokens, PREFILL_QUERIES_PER_BLOCK), nHeads, 1, 256,
+                3 * PREFILL_QUERIES_PER_BLOCK * headDim * 4);
+    }
+
+    public static LaunchConfig elementwiseConfig(long n) {
+        return LaunchConfig.of(LaunchConfig.blocks(n, 256), 256);
+    }
+
+    // ---- launchers
+
+    public void embedding(DeviceBuffer table, GgmlType type, int vocab, int dim, DeviceBuffer ids, DeviceBuffer out,
+                          int nTokens, long stream) {
+        DeviceLayout.check(table.label(), type, vocab, dim);
+        need(table, DeviceLayout.bytes(type, vocab, dim));
+        need(ids, 4L * nTokens);
+        need(out, 4L * nTokens * dim);
+        launch(Kernel.EMBEDDING, LaunchConfig.of(nTokens, 256), stream, KernelArgs.create()
+                .ptr(table).i32(type.id).i32(vocab).i32(dim).ptr(ids).ptr(out).i32(nTokens));
+    }
+
+    public void rmsnorm(DeviceBuffer x, DeviceBuffer w, DeviceBuffer out, int nRows, int dim, float eps, long stream) {
+        need(x, 4L * nRows * dim);
+        need(w, 4L * dim);
+        need(out, 4L * nRows * dim);
+        launch(Kernel.RMSNORM, LaunchConfig.of(nRows, 256), stream, KernelArgs.create()
+                .ptr(x).ptr(w).ptr(out).i32(nRows).i32(dim).f32(eps));
+    }
+
+    /** {@code y[rows] = W . x[cols]} with W in device layout. */
+    public void matvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, long stream) {
+        DeviceLayout.check(w.label(), type, rows, cols);
+        need(w, DeviceLayout.bytes(type, rows, cols));
+        need(x, 4L * cols);
+        need(y, 4L * rows);
+        launch(matvecKernel(type), matvecConfig(rows, 1), stream, KernelArgs.create()
+                .ptr(w).ptr(x).ptr(y).i32(rows).i32(cols));
+    }
+
+    /** {@code Y[t][rows] = W . X[t][cols]} for {@code nTokens} tokens (prefill). */
+    public void matmul(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, int nTokens, long stream) {
+        DeviceLayout.check(w.label(), type, rows, cols);
+        need(w, DeviceLayout.bytes(type, rows, cols));
+        need(x, 4L * nTokens * cols);
+        need(y, 4L * nTokens * rows);
+        launch(Kernel.MATMUL, new LaunchConfig(LaunchConfig.blocks(rows, 64), LaunchConfig.blocks(nTokens, 64), 1, 256, 1, 1, 0),
+                stream, KernelArgs.create().ptr(w).i32(type.id).ptr(x).ptr(y).i32(rows).i32(cols).i32(nTokens));
+    }
+
+    /** RoPE of q and k (pairing 0 adjacent, 1 half-split) and the cache write at slot pos mod window. */
+    public void ropeKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
+                       DeviceBuffer positions, DeviceBuffer seqSlots, DeviceBuffer invFreq, int nTokens, int nHeads,
+                       int nKvHeads, int headDim, int rotDim, int pairing, int window, int nSeqs, long stream) {
+        checkHeads(nHeads, nKvHeads, headDim);
+        if (rotDim < 2 || rotDim > headDim || rotDim % 2 != 0) throw new IllegalArgumentException("rot_dim " + rotDim + " for head_dim " + headDim);
+        if (pairing != 0 && pairing != 1) throw new IllegalArgumentException("pairing must be 0 (adjacent) or 1 (half-split), got " + pairing);
+        need(q, 4L * nTokens * nHeads * headDim);
+        need(k, 4L * nTokens * nKvHeads * headDim);
+        need(v, 4L * nTokens * nKvHeads * headDim);
+        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(positions, 4L * nTokens);
+        need(seqSlots, 4L * nTokens);
+        need(invFreq, 4L * (rotDim / 2));
+        launch(Kernel.ROPE_KV, ropeConfig(nTokens, nHeads, nKvHeads, headDim), stream, KernelArgs.create()
+                .ptr(q).ptr(k).ptr(v).ptr(kCache).ptr(vCache).ptr(positions).ptr(seqSlots).ptr(invFreq)
+                .i32(nTokens).i32(nHeads).i32(nKvHeads).i32(headDim).i32(rotDim).i32(pairing).i32(window));
+    }
+
+    /**
+     * Decode attention for {@code nSeqs} sequences, one token each. {@code partO} needs
+     * {@code nSeqs * nHeads * decodeSplits(span) * headDim} floats, {@code partMl} twice the splits.
+     */
+    public void attentionDecode(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
+                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer out, int nSeqs, int nHeads,
+                                int nKvHeads, int headDim, int window, int span, float scale, long stream) {
+        checkHeads(nHeads, nKvHeads, headDim);
+        if (span < 1 || span > window) throw new IllegalArgumentException("span " + span + " must be in 1.." + window);
+        int splits = decodeSplits(span);
+        need(q, 4L * nSeqs * nHeads * headDim);
+        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(positions, 4L * nSeqs);
+        need(partO, 4L * nSeqs * nHeads * splits * headDim);
+        need(partMl, 8L * nSeqs * nHeads * splits);
+        need(out, 4L * nSeqs * nHeads * headDim);
+        launch(Kernel.ATTENTION_DECODE_PARTIAL, decodePartialConfig(nSeqs, nHeads, headDim, span), stream, KernelArgs.create()
+                .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(partO).ptr(partMl)
+                .i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).i32(DECODE_CHUNK).i32(splits).f32(scale));
+        launch(Kernel.ATTENTION_DECODE_COMBINE, decodeCombineConfig(nSeqs, nHeads, headDim), stream, KernelArgs.create()
+                .ptr(partO).ptr(partMl).ptr(out).i32(nHeads).i32(headDim).i32(splits));
+    }
+
+    public void attentionPrefill(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
+                                 DeviceBuffer seqSlots, DeviceBuffer out, int nTokens, int nHeads, int nKvHeads,
+                                 int headDim, int window, int span, int nSeqs, float scale, long stream) {
+        checkHeads(nHeads, nKvHeads, headDim);
+        if (span < 1 || span > window) throw new IllegalArgumentException("span " + span + " must be in 1.." + window);
+        need(q, 4L * nTokens * nHeads * headDim);
+        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(positions, 4L * nTokens);
+        need(seqSlots, 4L * nTokens);
+        need(out, 4L * nTokens * nHeads * headDim);
+        launch(Kernel.ATTENTION_PREFILL, prefillConfig(nTokens, nHeads, headDim), stream, KernelArgs.create()
+                .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(seqSlots).ptr(out)
+                .i32(nTokens).i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).f32(scale));
+    }
+
+    public void swiglu(DeviceBuffer gate, DeviceBuffer up, DeviceBuffer out, int n, long stream) {
+        need(gate, 4L * n);
+        need(up, 4L * n);
+        need(out, 4L * n);
+        launch(Kernel.SWIGLU, elementwiseConfig(n), stream, KernelArgs.create().ptr(gate).ptr(up).ptr(out).i32(n));
+    }
+
+    public void residualAdd(DeviceBuffer x, DeviceBuffer delta, int n, long stream) {
+        need(x, 4L * n);
+        need(delta, 4L * n);
+        launch(Kernel.RESIDUAL_ADD, elementwiseConfig(n), stream, KernelArgs.create().ptr(x).ptr(delta).i32(n));
+    }
+
+    /** Top-k routing; mode 0 = softmax over the chosen (Mixtral), 1 = softmax over all, 2 = 1 renormalised. */
+    public void moeRoute(DeviceBuffer logits, DeviceBuffer expertIds, DeviceBuffer gateWeights, int nTokens,
+                         int nExperts, int topK, int mode, long stream) {
+        if (nExperts < 1 || nExperts > 1024) throw new IllegalArgumentException("n_experts " + nExperts + " outside 1..1024");
+        if (topK < 1 || topK > Math.min(32, nExperts)) throw new IllegalArgumentException("top_k " + topK + " outside 1.." + Math.min(32, nExperts));
+        need(logits, 4L * nTokens * nExperts);
+        need(expertIds, 4L * nTokens * topK);
+        need(gateWeights, 4L * nTokens * topK);
+        launch(Kernel.MOE_ROUTE, LaunchConfig.of(nTokens, 32), stream, KernelArgs.create()
+                .ptr(logits).ptr(expertIds).ptr(gateWeights).i32(nTokens).i32(nExperts).i32(topK).i32(mode));
+    }
+
+    /** Expert products for {@code slots} routed experts whose ids are read on the device. */
+    public void moeMatvec(GgmlType type, DeviceBuffer w, int nExperts, int rows, int cols, DeviceBuffer expertIds,
+                          DeviceBuffer x, boolean xPerSlot, DeviceBuffer y, int slots, long stream) {
+        DeviceLayout.check(w.label(), type, rows, cols);
+        long expertBytes = DeviceLayout.bytes(type, rows, cols);
+        need(w, expertBytes * nExperts);
+        need(expertIds, 4L * slots);
+        need(x, 4L * cols * (xPerSlot ? slots : 1));
+        need(y, 4L * rows * slots);
+        launch(moeKernel(type), matvecConfig(rows, slots), stream, KernelArgs.create()
+                .ptr(w).i64(expertBytes).ptr(expertIds).ptr(x).i32(xPerSlot ? cols : 0).ptr(y).i32(rows).i32(cols));
+    }
+
+    public void moeCombine(DeviceBuffer y, DeviceBuffer gateWeights, DeviceBuffer x, int slots, int dim, long stream) {
+        need(y, 4L * slots * dim);
+        need(gateWeights, 4L * slots);
+        need(x, 4L * dim);
+        launch(Kernel.MOE_COMBINE, elementwiseConfig(dim), stream, KernelArgs.create().ptr(y).ptr(gateWeights).ptr(x).i32(slots).i32(dim));
+    }
+
+    public void argmax(DeviceBuffer logits, DeviceBuffer out, int nRows, int n, long stream) {
+        need(logits, 4L * nRows * n);
+        need(out, 4L * nRows);
+        launch(Kernel.ARGMAX, LaunchConfig.of(nRows, 1024), stream, KernelArgs.create().ptr(logits).ptr(out).i32(n));
+    }
+
+    /** Top-k / top-p sampling; {@code rng} holds {seed, counter} as two uint64 and is advanced on the device. */
+    public void sample(DeviceBuffer logits, int n, float temperature, int topK, float topP, DeviceBuffer rng,
+                       DeviceBuffer out, long stream) {
+        need(logits, 4L * n);
+        need(rng, 16);
+        need(out, 4);
+        launch(Kernel.SAMPLE, LaunchConfig.of(1, 1024), stream, KernelArgs.create()
+                .ptr(logits).i32(n).f32(temperature).i32(topK).f32(topP).ptr(rng).ptr(out));
+    }
+
+    // ----
+
+    public static Kernel matvecKernel(GgmlType type) {
+        return switch (type) {
+            case F32 -> Kernel.MATVEC_F32;
+            case F16 -> Kernel.MATVEC_F16;
+            case BF16 -> Kernel.MATVEC_BF16;
+            case Q8_0 -> Kernel.MATVEC_Q8_0;
+            case Q4_0 -> Kernel.MATVEC_Q4_0;
+            case Q4_K -> Kernel.MATVEC_Q4_K;
+            case Q6_K -> Kernel.MATVEC_Q6_K;
+            default -> throw new IllegalArgumentException("no CUDA matvec for " + type);
+        };
+    }
+
+    public static Kernel moeKernel(GgmlType type) {
+        return switch (type) {
+            case F32 -> Kernel.MOE_MATVEC_F32;
+            case F16 -> Kernel.MOE_MATVEC_F16;
+            case BF16 -> Kernel.MOE_MATVEC_BF16;
+            case Q8_0 -> Kernel.MOE_MATVEC_Q8_0;
+            case Q4_0 -> Kernel.MOE_MATVEC_Q4_0;
+            case Q4_K -> Kernel.MOE_MATVEC_Q4_K;
+            case Q6_K -> Kernel.MOE_MATVEC_Q6_K;
+            default -> throw new IllegalArgumentException("no CUDA expert matvec for " + type);
+        };
+    }
+
+    private static void checkHeads(int nHeads, int nKvHeads, int headDim) {
+        if (nKvHeads < 1 || nHeads % nKvHeads != 0) throw new IllegalArgumentException("n_heads " + nHeads + " not a multiple of n_kv_heads " + nKvHeads);
+        if (headDim < 1 || headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("head_dim " + headDim + " outside 1.." + MAX_HEAD_DIM);
+    }
+
+    private static void need(DeviceBuffer b, long bytes) {
+        if (b.bytes() < bytes) throw new IllegalArgumentException("device buffer '" + b.label() + "' has " + b.bytes() + " bytes, needs " + bytes);
+    }
+
+    private void launch(Kernel k, LaunchConfig cfg, long stream, KernelArgs args) {
+        device.launch(functions.get(k), cfg, stream, args);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.jllm.cuda.kernels;
+
+import dev.jllm.cuda.ffm.CudaDevice;
+import dev.jllm.cuda.ffm.DeviceBuffer;
+import dev.jllm.cuda.ffm.FakeCudaDriver;
+import dev.jllm.cuda.ffm.LaunchConfig;
+import dev.jllm.gguf.GgmlType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The typed launchers against a fake driver: launch configurations, argument order, shape checks. */
+class CudaKernelsTest {
+    private FakeCudaDriver fake;
+    private CudaDevice dev;
+    private CudaKernels kernels;
+
+    @BeforeEach
+    void open() {
+        fake = new FakeCudaDriver();
+        for (Kernel k : Kernel.values()) fake.paramCountByName.put(k.symbol, k.params.size());
+        dev = CudaDevice.open(fake, 0, false);
+        kernels = new CudaKernels(dev, new byte[]{0x50, (byte) 0xED, 0x55, (byte) 0xBA});
+    }
+
+    @AfterEach
+    void close() {
+        dev.close();
+    }
+
+    private FakeCudaDriver.Launch last() {
+        return fake.launches.getLast();
+    }
+
+    private String lastName() {
+        return fake.functionNames.get(last().function());
+    }
+
+    @Test
+    void resolvesEveryRegisteredKernelAndRaisesThePrefillSharedMemoryLimit() {
+        for (Kernel k : Kernel.values()) assertTrue(fake.functionsByName.containsKey(k.symbol), k.symbol);
+        assertEquals(1, fake.count("cuFuncSetAttribute"));
+    }
+
+    @Test
+    void matvecIsOneWarpPerRowEightRowsPerBlock() {
+        int rows = 1001, cols = 96;
+        DeviceBuffer w = dev.memory().allocate("blk.0.attn_q.weight", DeviceLayout.bytes(GgmlType.Q8_0, rows, cols));
+        DeviceBuffer x = dev.memory().allocate("x", 4L * cols);
+        DeviceBuffer y = dev.memory().allocate("y", 4L * rows);
+        kernels.matvec(GgmlType.Q8_0, w, rows, cols, x, y, 0);
+        assertEquals("jllm_matvec_q8_0", lastName());
+        assertEquals(126, last().gridX());
+        assertEquals(256, last().blockX());
+        assertEquals(w.address(), last().paramLong(0));
+        assertEquals(x.address(), last().paramLong(1));
+        assertEquals(y.address(), last().paramLong(2));
+        assertEquals(rows, last().paramInt(3));
+        assertEquals(cols, last().paramInt(4));
+    }
+
+    @Test
+    void shapeAndSizeErrorsNameTheTensorOrBuffer() {
+        DeviceBuffer w = dev.memory().allocate("blk.3.ffn_down.weight", 34 * 10);
+        DeviceBuffer x = dev.memory().allocate("x", 4 * 64);
+        DeviceBuffer y = dev.memory().allocate("y", 4 * 10);
+        var notBlock = assertThrows(IllegalArgumentException.class, () -> kernels.matvec(GgmlType.Q8_0, w, 10, 48, x, y, 0));
+        assertTrue(notBlock.getMessage().startsWith("blk.3.ffn_down.weight: 48 columns"), notBlock.getMessage());
+        var small = assertThrows(IllegalArgumentException.class, () -> kernels.matvec(GgmlType.Q8_0, w, 10, 64, x, y, 0));
+        assertTrue(small.getMessage().contains("'blk.3.ffn_down.weight' has 340 bytes, needs 680"), small.getMessage());
+        var type = assertThrows(IllegalArgumentException.class, () -> kernels.matvec(GgmlType.Q5_K, w, 1, 256, x, y, 0));
+        assertTrue(type.getMessage().contains("Q5_K has no CUDA kernel"), type.getMessage());
+        assertEquals(0, fake.launches.size());
+    }
+
+    @Test
+    void decodeAttentionLaunchesSplitsThenCombine() {
+        int seqs = 3, heads = 8, kv = 2, hd = 64, window = 1000, span = 600;
+        DeviceBuffer q = dev.memory().allocate("q", 4L * seqs * heads * hd);
+        DeviceBuffer kc = dev.memory().allocate("k_cache", 4L * seqs * kv * window * hd);
+        DeviceBuffer vc = dev.memory().allocate("v_cache", 4L * seqs * kv * window * hd);
+        DeviceBuffer pos = dev.memory().allocate("pos", 4L * seqs);
+        int splits = CudaKernels.decodeSplits(span);
+        assertEquals(3, splits);
+        DeviceBuffer po = dev.memory().allocate("part_o", 4L * seqs * heads * splits * hd);
+        DeviceBuffer pml = dev.memory().allocate("part_ml", 8L * seqs * heads * splits);
+        DeviceBuffer out = dev.memory().allocate("out", 4L * seqs * heads * hd);
+        kernels.attentionDecode(q, kc, vc, pos, po, pml, out, seqs, heads, kv, hd, window, span, 0.125f, 0);
+        FakeCudaDriver.Launch partial = fake.launches.get(fake.launches.size() - 2);
+        assertEquals("jllm_attention_decode_partial", fake.functionNames.get(partial.function()));
+        assertEquals(splits, partial.gridX());
+        assertEquals(heads, partial.gridY());
+        assertEquals(seqs, partial.gridZ());
+        assertEquals((hd + CudaKernels.DECODE_CHUNK) * 4, partial.sharedMem());
+        assertEquals(0.125f, partial.paramFloat(13));
+        assertEquals("jllm_attention_decode_combine", lastName());
+        assertEquals(heads, last().gridX());
+        assertEquals(seqs, last().gridY());
+        assertEquals(64, last().blockX());
+        assertThrows(IllegalArgumentException.class, () ->
+                kernels.attentionDecode(q, kc, vc, pos, po, pml, out, seqs, heads, 3, hd, window, span, 1f, 0));
+    }
+
+    @Test
+    void ropeAndPrefillConfigurations() {
+        assertEquals(LaunchConfig.of(5, 12, 64), CudaKernels.ropeConfig(5, 8, 4, 128));
+        assertEquals(LaunchConfig.of(5, 12, 32), CudaKernels.ropeConfig(5, 8, 4, 8));
+        LaunchConfig p = CudaKernels.prefillConfig(33, 8, 256);
+        assertEquals(3, p.gridX());
+        assertEquals(8, p.gridY());
+        assertEquals(49152, p.sharedMemBytes());
+    }
+
+    @Test
+    void moeMatvecReadsExpertIdsOnTheDeviceWithTheExpertStride() {
+        int experts = 8, rows = 64, cols = 256, slots = 2;
+        long perExpert = DeviceLayout.bytes(GgmlType.Q4_K, rows, cols);
+        DeviceBuffer w = dev.memory().allocate("blk.0.ffn_up_exps.weight", perExpert * experts);
+        DeviceBuffer ids = dev.memory().allocate("ids", 4L * slots);
+        DeviceBuffer x = dev.memory().allocate("x", 4L * cols * slots);
+        DeviceBuffer y = dev.memory().allocate("y", 4L * rows * slots);
+        kernels.moeMatvec(GgmlType.Q4_K, w, experts, rows, cols, ids, x, false, y, slots, 0);
+        assertEquals("jllm_moe_matvec_q4_k", lastName());
+        assertEquals(8, last().gridX());
+        assertEquals(slots, last().gridY());
+        assertEquals(perExpert, last().paramLong(1));
+        assertEquals(ids.address(), last().paramLong(2));
+        assertEquals(0, last().paramInt(4), "shared input: stride 0");
+        kernels.moeMatvec(GgmlType.Q4_K, w, experts, rows, cols, ids, x, true, y, slots, 0);
+        assertEquals(cols, last().paramInt(4));
+    }
+
+    @Test
+    void samplingTakesTheRngStateFromDeviceMemory() {
+        DeviceBuffer logits = dev.memory().allocate("logits", 4 * 100);
+        DeviceBuffer rng = dev.memory().allocate("rng", 16);
+        DeviceBuffer out = dev.memory().allocate("token", 4);
+        kernels.sample(logits, 100, 0.8f, 40, 0.95f, rng, out, 0);
+        assertEquals("jllm_sample", lastName());
+        assertEquals(1024, last().blockX());
+        assertEquals(0.8f, last().paramFloat(2));
+        assertEquals(40, last().paramInt(3));
+        assertEquals(0.95f, last().paramFloat(4));
+        assertEquals(rng.address(), last().paramLong(5));
+    }
+}
