@@ -115,7 +115,7 @@ public final class HfConfig {
         if (llama4) {
             b.attentionChunk(chunk)
                     .qkNorm(optBoolean("use_qk_norm", true))
-                    .attnTemperature(optBoolean("attn_temperature_tuning", true) ? (float) optNumber("attn_scale", 0.1) : 0f)
+                    .attnTemperature(flag("attn_temperature_tuning", true) ? (float) optNumber("attn_scale", 0.1) : 0f)
                     .attnFloorScale((float) optNumber("floor_scale", 8192))
                     .layers(llama4Layers(nLayers, chunk, nExperts));
         } else {
@@ -258,6 +258,11 @@ public final class HfConfig {
         if (v == null) return dflt;
         if (!(v instanceof Boolean b)) throw new IllegalArgumentException(source + ": '" + key + "' must be true or false, got " + v);
         return b;
+    }
+
+    /** A boolean that older configs wrote as a number (Llama 4's {@code "attn_temperature_tuning": 4}): non-zero = on. */
+    private boolean flag(String key, boolean dflt) {
+        return json.get(key) instanceof Number n ? n.doubleValue() != 0 : optBoolean(key, dflt);
     }
 
     private int[] optIntList(String key) {

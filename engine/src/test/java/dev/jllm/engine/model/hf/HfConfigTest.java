@@ -121,7 +121,7 @@ class HfConfigTest {
                  "text_config": {"model_type": "llama4_text", "hidden_size": 32, "num_hidden_layers": 8,
                    "num_attention_heads": 4, "num_key_value_heads": 1, "intermediate_size": 16,
                    "intermediate_size_mlp": 48, "vocab_size": 100, "num_local_experts": 2,
-                   "interleave_moe_layer_step": 2, "attention_chunk_size": 8192,
+                   "interleave_moe_layer_step": 2, "attention_chunk_size": 8192, "attn_temperature_tuning": 4,
                    "rope_scaling": {"rope_type": "llama3", "factor": 16.0, "low_freq_factor": 1.0,
                                     "high_freq_factor": 1.0, "original_max_position_embeddings": 8192}},
                  "vision_config": {"hidden_size": 7}}""";
@@ -143,6 +143,7 @@ class HfConfigTest {
         assertEquals(1, c.nExpertsUsed());
         assertEquals("llama3", c.rope().scaling().type());
         assertEquals(8192f, c.attnFloorScale()); // transformers' default floor_scale
+        assertEquals(0.1f, c.attnTemperature());  // "attn_temperature_tuning": 4 (older configs) means on
     }
 
     @Test
