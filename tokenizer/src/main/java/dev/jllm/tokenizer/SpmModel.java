@@ -5,8 +5,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * SentencePiece BPE as llama.cpp runs it for {@code tokenizer.ggml.model = llama} (Llama 1/2, Mistral,
  * Mixtral): spaces become {@code ▁}, a space is prefixed to text that begins the input or follows a
- * special token, adjacent symbols merge best-score first (equal scores: lower token id, then leftmost;
- * llama.cpp's results on vocabularies with equal scores show that order) while the merged text is a
+ * special token, adjacent symbols merge best-score first (ties: leftmost) while the merged text is a
  * token, and symbols left over fall back to {@code <0xNN>} byte tokens, or to one unknown token per run
  * of unknown characters when the vocabulary has no byte tokens.
  *
@@ -19,7 +18,7 @@ final class SpmModel implements TokenizerModel {
     private final boolean addSpacePrefix;
     private final boolean byteFallback;
     private final byte[][] decoded;   // [n_vocab][*] bytes of normal / byte / user-defined tokens
-    private final int[] mergeRank;    // [n_vocab] merge order: higher score first, equal scores lower id first
+    private final int[] mergeRank;    // [n_vocab] dense rank of the score, 0 = best
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -29,13 +28,13 @@ final class SpmModel implements TokenizerModel {
         for (int id = 0; id < order.length; id++) {
             order[id] = id;
         }
-        java.util.Arrays.sort(order, (a, b) -> {
-            int c = Float.compare(vocab.score(b), vocab.score(a));
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(vocab.score(b), vocab.score(a)));
         this.mergeRank = new int[vocab.size()];
-        for (int r = 0; r < order.length; r++) {
-            mergeRank[order[r]] = r;
+        for (int r = 0, rank = 0; r < order.length; r++) {
+            if (r > 0 && vocab.score(order[r]) != vocab.score(order[r - 1])) {
+                rank++;
+            }
+            mergeRank[order[r]] = rank;   // dense rank of the score: equal scores, equal rank
         }
         this.decoded = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {

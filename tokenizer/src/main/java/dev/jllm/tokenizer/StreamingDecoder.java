@@ -44,10 +44,10 @@ public final class StreamingDecoder {
             return new Delta("", true);
         }
         byte[] b = tokenizer.tokenBytes(id, skipSpecial, atStart);
+        atStart &= tokenizer.skipped(id, skipSpecial);
         if (b.length == 0) {
             return new Delta("", false);
         }
-        atStart = false;
         if (pendingLength + b.length > pending.length) {
             pending = Arrays.copyOf(pending, Math.max(pending.length * 2, pendingLength + b.length));
         }

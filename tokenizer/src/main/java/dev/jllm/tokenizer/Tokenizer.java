@@ -186,11 +186,8 @@ public final class Tokenizer {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         boolean atStart = true;
         for (int id : ids) {
-            byte[] b = tokenBytes(id, skipSpecial, atStart);
-            if (b.length > 0) {
-                out.writeBytes(b);
-                atStart = false;
-            }
+            out.writeBytes(tokenBytes(id, skipSpecial, atStart));
+            atStart &= skipped(id, skipSpecial);
         }
         return out.toString(StandardCharsets.UTF_8);
     }
@@ -210,6 +207,11 @@ public final class Tokenizer {
             return java.util.Arrays.copyOfRange(b, 1, b.length);
         }
         return b;
+    }
+
+    /** Whether the token adds nothing in this mode (a special token while special tokens are skipped). */
+    boolean skipped(int id, boolean skipSpecial) {
+        return skipSpecial && specialText[id] != null;
     }
 
     /** Text of one token on its own (no leading-space rule), for logs and logprobs. */

@@ -110,7 +110,7 @@ public final class Vocabulary {
         return byteIds[b & 0xff];
     }
 
-    boolean hasAllByteTokens() {
+    public boolean hasAllByteTokens() {
         for (int id : byteIds) {
             if (id < 0) {
                 return false;
