@@ -20,6 +20,9 @@ final class HfWeights {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** Output rows transposed per tile (bounded heap scratch: TILE x in elements). */
+    private static final int TILE = 64;
+
     private final SafetensorsModel model;
     private final String prefix;
     private final Arena scratch;
@@ -88,12 +91,18 @@ final class HfWeights {
         long es = type == GgmlType.F32 ? 4 : 2;
         MemorySegment src = t.data().asSlice((long) e * in * totalOut * es, (long) in * totalOut * es);
         MemorySegment dst = scratch.allocate((long) rows * in * es, 64);
-        for (int r = 0; r < rows; r++) {
+        // tiles of TILE output rows: read each input row's slice in bulk, scatter into a heap tile, write it back
+        int tileRows = Math.min(rows, TILE);
+        byte[] slice = new byte[(int) (tileRows * es)];     // [tileRows] elements of one input row
+        byte[] tile = new byte[(int) (tileRows * in * es)]; // [tileRows][in] transposed
+        int e0 = (int) es;
+        for (int r0 = 0; r0 < rows; r0 += tileRows) {
+            int nr = Math.min(tileRows, rows - r0);
             for (int c = 0; c < in; c++) {
-                long from = ((long) c * totalOut + colFrom + r) * es;
-                long to = ((long) r * in + c) * es;
-                MemorySegment.copy(src, from, dst, to, es);
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) c * totalOut + colFrom + r0) * es, slice, 0, nr * e0);
+                for (int r = 0; r < nr; r++) System.arraycopy(slice, r * e0, tile, (r * in + c) * e0, e0);
             }
+            MemorySegment.copy(tile, 0, dst, ValueLayout.JAVA_BYTE, (long) r0 * in * es, nr * in * e0);
         }
         return wrap(type, dst, rows, in);
     }
