@@ -85,7 +85,8 @@ extern "C" __global__ void __launch_bounds__(1024) jllm_sample(
     // softmax over candidates (descending), nucleus cut, draw
     const float inv_t = 1.f / temperature;
     float total = 0.f;
-    for (int j = 0; j < k; j++) { cand_v[j] = expf((cand_v[j] - cand_v[0]) * inv_t); total += cand_v[j]; }
+    const float top = cand_v[0];
+    for (int j = 0; j < k; j++) { cand_v[j] = expf((cand_v[j] - top) * inv_t); total += cand_v[j]; }
     int kept = k;
     float mass = 0.f;
     for (int j = 0; j < k; j++) {

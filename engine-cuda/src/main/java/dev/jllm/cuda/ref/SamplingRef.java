@@ -50,8 +50,9 @@ public final class SamplingRef {
         if (k == 1) return idx[0];
         float invT = 1f / temperature;
         float total = 0f;
+        float top = val[0];
         for (int j = 0; j < k; j++) {
-            val[j] = (float) Math.exp((val[j] - val[0]) * invT);
+            val[j] = (float) Math.exp((val[j] - top) * invT);
             total += val[j];
         }
         int kept = k;
