@@ -24,6 +24,9 @@ public final class Models {
 
     /** Loads a GGUF file or a Hugging Face model directory. */
     public static LanguageModel load(Path fileOrDir, LoadOptions options) throws IOException {
+        if (!java.nio.file.Files.exists(fileOrDir)) {
+            throw new java.nio.file.NoSuchFileException(fileOrDir.toString(), null, "model not found");
+        }
         return backend(options.backend()).load(fileOrDir, options);
     }
 
