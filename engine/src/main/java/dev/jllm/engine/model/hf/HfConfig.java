@@ -80,6 +80,15 @@ public final class HfConfig {
 
     private ModelConfig toModelConfig() {
         String arch = architecture(string("model_type"), source);
+        for (String bias : new String[] {"attention_bias", "mlp_bias"}) {
+            if (optBoolean(bias, false)) {
+                throw new IllegalArgumentException(source + ": '" + bias + "' is true; the engine's blocks have no biases");
+            }
+        }
+        String act = json.get("hidden_act") instanceof String a ? a : "silu";
+        if (!act.equals("silu")) {
+            throw new IllegalArgumentException(source + ": hidden_act '" + act + "' is not supported (silu)");
+        }
         boolean llama4 = arch.equals("llama4");
         int dim = integer("hidden_size");
         int nLayers = integer("num_hidden_layers");

@@ -70,7 +70,10 @@ public final class HfModelLoader {
             throw new IllegalArgumentException("tensor '" + OUTPUT.global() + "' not found in " + st.dir()
                     + " and config.json says tie_word_embeddings is false");
         }
-        if (c.tiedEmbeddings()) outName = embName;
+        if (c.tiedEmbeddings()) {
+            outName = embName;
+            w.ignore(OUTPUT.global()); // tied: a stored lm_head.weight is a copy of the embedding
+        }
         WeightMatrix embedding = w.matrix(embName, vocab, dim);
         WeightMatrix output = outName.equals(embName) ? embedding : w.matrix(outName, vocab, dim);
         float[] outputNorm = w.vector(OUTPUT_NORM.global(), dim);
@@ -95,6 +98,12 @@ public final class HfModelLoader {
                 case MOE_SHARED -> llama4Moe(w, c, l);
             };
             layers.add(new Layer(w.vector(ATTN_NORM.name(l), dim), attention, w.vector(FFN_NORM.name(l), dim), ffn));
+        }
+        List<String> unused = w.unused();
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException(st.dir() + " holds " + unused.size() + " tensor(s) this " + c.architecture()
+                    + " model does not use, e.g. '" + unused.get(0) + "'" + (unused.size() > 1 ? ", '" + unused.get(1) + "'" : "")
+                    + ": an architecture variant (biases?) the engine does not implement");
         }
         int chunk = options.prefillChunk() > 0 ? options.prefillChunk()
                 : c.slidingWindow() > 0 ? c.slidingWindow() : DEFAULT_PREFILL_CHUNK;

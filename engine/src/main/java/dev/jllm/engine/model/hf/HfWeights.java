@@ -28,6 +28,7 @@ final class HfWeights {
     private final Arena scratch;
     private final boolean reference;
     private long bytes;
+    private final java.util.Set<String> used = new java.util.HashSet<>();
 
     HfWeights(SafetensorsModel model, Arena scratch, boolean referenceKernels) {
         this.model = model;
@@ -41,7 +42,25 @@ final class HfWeights {
     }
 
     SafetensorsTensor tensor(String name) {
+        used.add(prefix + name);
         return model.tensor(prefix + name);
+    }
+
+    /** Marks a tensor as deliberately unused (a tied checkpoint's duplicate output matrix). */
+    void ignore(String name) {
+        used.add(prefix + name);
+    }
+
+    /**
+     * Tensors of the language model that no block asked for (a bias, a norm this architecture does not have): a
+     * checkpoint the blocks would silently run wrong. Rotary caches and, in multimodal checkpoints, the tensors
+     * outside the language model are not weights of ours and are left out.
+     */
+    java.util.List<String> unused() {
+        return model.tensors().keySet().stream()
+                .filter(n -> n.startsWith(prefix) && !used.contains(n) && !n.endsWith("rotary_emb.inv_freq"))
+                .sorted()
+                .toList();
     }
 
     /** Bytes of the matrices handed out so far. */

@@ -3,7 +3,6 @@ package dev.jllm.engine.model.hf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -184,6 +183,8 @@ class HfConfigTest {
         var e4 = assertThrows(IllegalArgumentException.class, () -> HfConfig.parse("""
                 {"model_type": "llama", "hidden_size": 16.5, "num_hidden_layers": 1}""", "c"));
         assertTrue(e4.getMessage().contains("'hidden_size' must be an integer"), e4.getMessage());
-        assertNull(null);
+        var e5 = assertThrows(IllegalArgumentException.class, () -> HfConfig.parse("""
+                {"model_type": "llama", "attention_bias": true}""", "c"));
+        assertEquals("c: 'attention_bias' is true; the engine's blocks have no biases", e5.getMessage());
     }
 }

@@ -148,6 +148,50 @@ class HfLoaderTest {
     }
 
     @Test
+    void unknownTensorsAreRefusedNotIgnored() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(SRC), "shared reference data not found at " + SRC);
+        Path dir = tmp.resolve("bias");
+        // rename the final norm to a bias name the blocks do not know: the loader must complain about both
+        rewrite(dir, "F32", null, n -> n.equals("model.layers.1.input_layernorm.weight")
+                ? "model.layers.1.self_attn.q_proj.bias" : n);
+        var e = assertThrows(IllegalArgumentException.class, () -> HfModelLoader.load(dir, LoadOptions.DEFAULT));
+        assertTrue(e.getMessage().contains("'model.layers.1.input_layernorm.weight' not found"), e.getMessage());
+        Path extra = tmp.resolve("extra");
+        rewrite(extra, "F32", null, UnaryOperator.identity());
+        // a checkpoint with one tensor more than the architecture uses
+        Map<String, byte[]> data = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        try (SafetensorsModel m = SafetensorsModel.open(extra)) {
+            for (SafetensorsTensor t : m.tensors().values()) {
+                data.put(t.name(), t.data().toArray(ValueLayout.JAVA_BYTE));
+                shapes.put(t.name(), t.shape());
+            }
+        }
+        data.put("model.layers.0.self_attn.q_proj.bias", new byte[64 * 4]);
+        shapes.put("model.layers.0.self_attn.q_proj.bias", new long[] {64});
+        writeSafetensors(extra.resolve("model.safetensors"), "F32", data, shapes);
+        var e2 = assertThrows(IllegalArgumentException.class, () -> HfModelLoader.load(extra, LoadOptions.DEFAULT));
+        assertTrue(e2.getMessage().contains("'model.layers.0.self_attn.q_proj.bias'"), e2.getMessage());
+    }
+
+    @Test
+    void tiedCheckpointMayStoreBothNamesAndUsesTheEmbedding() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(SRC), "shared reference data not found at " + SRC);
+        Path both = tmp.resolve("both");
+        rewrite(both, "F32", null, UnaryOperator.identity());
+        Path cfg = both.resolve("config.json");
+        Files.writeString(cfg, Files.readString(cfg).replace("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true"));
+        Path embOnly = tmp.resolve("embOnly");
+        rewrite(embOnly, "F32", "lm_head.weight", UnaryOperator.identity());
+        Files.copy(cfg, embOnly.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (Transformer a = HfModelLoader.load(both, LoadOptions.DEFAULT);
+             Transformer b = HfModelLoader.load(embOnly, LoadOptions.DEFAULT)) {
+            assertTrue(a.config().tiedEmbeddings());
+            assertEquals(0f, maxDiff(a.forwardAll(a.newCache(), PROMPT), b.forwardAll(b.newCache(), PROMPT)));
+        }
+    }
+
+    @Test
     void formatAcceptsOnlyHfFolders() throws IOException {
         Assumptions.assumeTrue(Files.isDirectory(SRC), "shared reference data not found at " + SRC);
         HfModelFormat f = new HfModelFormat();
