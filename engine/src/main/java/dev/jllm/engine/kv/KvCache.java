@@ -1,5 +1,7 @@
 package dev.jllm.engine.kv;
 
+import dev.jllm.engine.llama.VecOps;
+
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -341,9 +343,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
             int cap = capacity[layer];
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                float dot = 0f;
-                for (int i = 0; i < headDim; i++) dot += q[qOff + i] * kl[base + i];
-                scores[sOff + p - from] = dot * scale;
+                scores[sOff + p - from] = VecOps.dot(q, qOff, kl, base, headDim) * scale;
             }
         }
 
@@ -354,8 +354,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
             int cap = capacity[layer];
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                float a = w[wOff + p - from];
-                for (int i = 0; i < headDim; i++) out[outOff + i] += a * vl[base + i];
+                VecOps.axpy(w[wOff + p - from], vl, base, out, outOff, headDim);
             }
         }
 

@@ -47,9 +47,7 @@ public final class Attention {
                 int cnt = cached;
                 for (int j = j0; j <= j1; j++) {
                     int kOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    float dot = 0f;
-                    for (int i = 0; i < headDim; i++) dot += q[qOff + i] * k[kOff + i];
-                    att[cnt++] = dot * scale;
+                    att[cnt++] = VecOps.dot(q, qOff, k, kOff, headDim) * scale;
                 }
                 Ops.softmax(att, 0, cnt);
                 // weighted sum of values
@@ -58,8 +56,7 @@ public final class Attention {
                 if (cached > 0) cache.addValues(layer, kvh, lo, seg.pos0(), att, 0, out, oOff);
                 for (int j = j0, c = cached; j <= j1; j++, c++) {
                     int vOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    float a = att[c];
-                    for (int i = 0; i < headDim; i++) out[oOff + i] += a * v[vOff + i];
+                    VecOps.axpy(att[c], v, vOff, out, oOff, headDim);
                 }
             }
         });
