@@ -182,7 +182,7 @@ final class BpeModel implements TokenizerModel {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        LongHeap queue = new LongHeap();
+        LongHeap queue = new LongHeap(n);
         for (int i = 1; i < n; i++) {
             addPair(sym, i - 1, i, queue);
         }

@@ -8,8 +8,12 @@ import java.util.Arrays;
  * best pair and ties go to the leftmost pair, as in llama.cpp and HF tokenizers.
  */
 final class LongHeap {
-    private long[] h = new long[64];
+    private long[] h;
     private int n;
+
+    LongHeap(int capacity) {
+        h = new long[Math.max(4, capacity)];
+    }
 
     static long key(int priority, int left) {
         return ((long) priority << 32) | (left & 0xffffffffL);

@@ -27,8 +27,12 @@ final class PieceTable {
         }
     }
 
-    private static int mix(int h) {
-        return h ^ (h >>> 16) * 0x45d9f3b;
+    private static int mix(int h) {   // murmur3 fmix32: String hashes of short strings are clustered
+        h ^= h >>> 16;
+        h *= 0x85ebca6b;
+        h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        return h ^ (h >>> 16);
     }
 
     int get(String s) {

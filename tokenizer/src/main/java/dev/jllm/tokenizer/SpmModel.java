@@ -74,7 +74,7 @@ final class SpmModel implements TokenizerModel {
             next[i] = i + 1 < n ? i + 1 : -1;
             off += cl;
         }
-        LongHeap queue = new LongHeap();
+        LongHeap queue = new LongHeap(n);
         for (int i = 1; i < n; i++) {
             tryAddBigram(s, start, len, i - 1, i, queue);
         }

@@ -1,0 +1,110 @@
+package dev.jllm.tokenizer.bench;
+
+import dev.jllm.gguf.GgufFile;
+import dev.jllm.tokenizer.Tokenizer;
+import dev.jllm.tokenizer.Tokenizers;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Encode throughput on one thread: a generated English + code + CJK text of ~1 MB (and 256 KB for the
+ * linearity ratio), with an SPM vocabulary (llama.cpp's llama-spm test vocab, Llama 2's 32k) and a
+ * byte-level BPE vocabulary (gpt-2 test vocab by default). Each run builds a fresh tokenizer, so the
+ * BPE word cache starts empty. Prints the median MB/s and time(1 MB) / time(256 KB) (4.0 = linear).
+ *
+ * <pre>
+ * java -cp ... dev.jllm.tokenizer.bench.EncodeBench [shared-dir] [runs] [bpe-vocab-name]
+ * </pre>
+ */
+public final class EncodeBench {
+
+    public static void main(String[] args) throws Exception {
+        Path shared = Path.of(args.length > 0 ? args[0] : System.getProperty("jllm.shared.dir", "../shared"));
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String bpe = args.length > 2 ? args[2] : "gpt-2";
+        Path vocab = shared.resolve("tokenizer-tests/vocab");
+        String big = text(1 << 20, 1);
+        String small = big.substring(0, big.offsetByCodePoints(0, big.codePointCount(0, big.length()) / 4));
+        System.out.printf("text: %d bytes UTF-8 (%d chars); quarter: %d bytes%n",
+                big.getBytes(StandardCharsets.UTF_8).length, big.length(), small.getBytes(StandardCharsets.UTF_8).length);
+        bench("SPM llama-spm", vocab.resolve("ggml-vocab-llama-spm.gguf"), big, small, runs);
+        bench("BPE " + bpe, vocab.resolve("ggml-vocab-" + bpe + ".gguf"), big, small, runs);
+    }
+
+    private static void bench(String label, Path file, String big, String small, int runs) throws Exception {
+        try (GgufFile f = GgufFile.open(file)) {
+            double bigS = medianSeconds(f, big, runs);
+            double smallS = medianSeconds(f, small, runs);
+            double mb = big.getBytes(StandardCharsets.UTF_8).length / 1e6;
+            int tokens = Tokenizers.fromGguf(f).encode(big, false, false).length;
+            System.out.printf("%-18s 1MB: %7.1f ms median of %d, %6.1f MB/s, %d tokens | 256KB: %6.1f ms | ratio 1MB/256KB = %.2f (4.0 = linear)%n",
+                    label, bigS * 1e3, runs, mb / bigS, tokens, smallS * 1e3, bigS / smallS);
+        }
+    }
+
+    private static double medianSeconds(GgufFile f, String text, int runs) {
+        double[] t = new double[runs];
+        for (int r = 0; r < runs; r++) {
+            Tokenizer tok = Tokenizers.fromGguf(f);   // fresh word cache
+            long t0 = System.nanoTime();
+            int n = tok.encode(text, false, false).length;
+            t[r] = (System.nanoTime() - t0) / 1e9;
+            if (n == 0) {
+                throw new IllegalStateException("no tokens");
+            }
+        }
+        Arrays.sort(t);
+        return t[runs / 2];
+    }
+
+    /** ~targetBytes of varied text: English-like prose, Java-like code, CJK; seeded. */
+    static String text(int targetBytes, long seed) {
+        Random rnd = new Random(seed);
+        String[] common = {"the", "of", "and", "to", "in", "is", "was", "that", "for", "with", "as", "on", "by", "it", "from",
+                "model", "token", "server", "request", "memory", "engine", "people", "little", "because", "through"};
+        String[] syll = {"ka", "ter", "on", "mi", "sul", "bra", "ex", "tion", "po", "lin", "gra", "vo", "ne", "di", "st", "qu", "ar", "el"};
+        StringBuilder sb = new StringBuilder(targetBytes);
+        int bytes = 0;
+        while (bytes < targetBytes) {
+            int start = sb.length();
+            switch (rnd.nextInt(3)) {
+                case 0 -> {   // prose
+                    for (int w = 0; w < 60; w++) {
+                        if (rnd.nextInt(3) == 0) {
+                            StringBuilder word = new StringBuilder();
+                            for (int s = 1 + rnd.nextInt(4); s > 0; s--) {
+                                word.append(syll[rnd.nextInt(syll.length)]);
+                            }
+                            sb.append(w == 0 ? Character.toUpperCase(word.charAt(0)) + word.substring(1) : word);
+                        } else {
+                            sb.append(common[rnd.nextInt(common.length)]);
+                        }
+                        sb.append(rnd.nextInt(12) == 0 ? ", " : rnd.nextInt(15) == 0 ? ". " : " ");
+                    }
+                    sb.append(rnd.nextInt(100)).append("%.\n\n");
+                }
+                case 1 -> {   // code
+                    String id = syll[rnd.nextInt(syll.length)] + syll[rnd.nextInt(syll.length)] + rnd.nextInt(1000);
+                    sb.append("    public static int ").append(id).append("(int[] xs, int n) {\n")
+                            .append("        int acc = 0x").append(Integer.toHexString(rnd.nextInt())).append(";\n")
+                            .append("        for (int i = 0; i < n; i++) { acc += xs[i] * ").append(rnd.nextInt(97)).append("; }\n")
+                            .append("        return acc >>> 3; // ").append(id).append("\n    }\n\n");
+                }
+                default -> {   // CJK
+                    for (int c = 0; c < 80; c++) {
+                        sb.appendCodePoint(0x4E00 + rnd.nextInt(0x9FA5 - 0x4E00));
+                        if (rnd.nextInt(12) == 0) {
+                            sb.append(rnd.nextBoolean() ? "，" : "。");
+                        }
+                    }
+                    sb.append('\n');
+                }
+            }
+            bytes += sb.substring(start).getBytes(StandardCharsets.UTF_8).length;
+        }
+        return sb.toString();
+    }
+}
