@@ -1,11 +1,10 @@
 package dev.jllm.gateway.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
-import dev.jllm.contracts.Json;
-import io.quarkus.kafka.client.serialization.ObjectMapperDeserializer;
+import dev.jllm.messaging.JsonDeserializer;
 
-public class GenerationEventDeserializer extends ObjectMapperDeserializer<GenerationEvent> {
+public class GenerationEventDeserializer extends JsonDeserializer<GenerationEvent> {
     public GenerationEventDeserializer() {
-        super(GenerationEvent.class, Json.mapper());
+        super(GenerationEvent.class);
     }
 }

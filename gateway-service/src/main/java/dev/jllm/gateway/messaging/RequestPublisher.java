@@ -4,15 +4,13 @@ import dev.jllm.contracts.CompletionRequested;
 import dev.jllm.contracts.GenerationCancelled;
 import dev.jllm.contracts.InferenceCommand;
 import dev.jllm.contracts.Topics;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import dev.jllm.messaging.KeyedSender;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -34,31 +32,11 @@ public class RequestPublisher {
 
     /** Keyed by the conversation, so all turns of one conversation stay in order (see {@link Topics}). */
     public CompletionStage<Void> publish(CompletionRequested request) {
-        return send(requests, request, request.conversationKey());
+        return KeyedSender.send(requests, request, request.conversationKey());
     }
 
     /** Same key as the request: the cancel lands on the partition, hence the replica, that owns the sequence. */
     public CompletionStage<Void> cancel(GenerationCancelled cancel) {
-        return send(cancels, cancel, cancel.conversationKey());
-    }
-
-    private static <T> CompletionStage<Void> send(Emitter<T> emitter, T payload, String key) {
-        CompletableFuture<Void> acked = new CompletableFuture<>();
-        Message<T> msg = Message.of(payload)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build())
-                .withAck(() -> {
-                    acked.complete(null);
-                    return CompletableFuture.completedFuture(null);
-                })
-                .withNack(e -> {
-                    acked.completeExceptionally(e);
-                    return CompletableFuture.completedFuture(null);
-                });
-        try {
-            emitter.send(msg);
-        } catch (RuntimeException e) { // buffer full or channel down
-            acked.completeExceptionally(e);
-        }
-        return acked;
+        return KeyedSender.send(cancels, cancel, cancel.conversationKey());
     }
 }

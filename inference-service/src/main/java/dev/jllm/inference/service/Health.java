@@ -1,0 +1,24 @@
+package dev.jllm.inference.service;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Readiness;
+
+/** Ready once the model is loaded and the scheduler runs. */
+@Readiness
+@ApplicationScoped
+public class Health implements HealthCheck {
+    @Inject InferenceEngine engine;
+
+    @Override
+    public HealthCheckResponse call() {
+        var b = HealthCheckResponse.named("model-loaded").status(engine.ready());
+        if (engine.ready()) {
+            var s = engine.scheduler().stats();
+            b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved());
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,383 @@
+package dev.jllm.inference.service;
+
+import dev.jllm.contracts.FinishReason;
+import dev.jllm.contracts.GenerationCancelled;
+import dev.jllm.contracts.InferenceCommand;
+import dev.jllm.contracts.PromptTokenized;
+import dev.jllm.contracts.RequestFailed;
+import dev.jllm.contracts.TokenGenerated;
+import dev.jllm.contracts.TokenLogprob;
+import dev.jllm.contracts.Usage;
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.SequenceChunk;
+import dev.jllm.engine.kv.KvCache;
+import dev.jllm.engine.kv.KvCacheOptions;
+import dev.jllm.engine.model.ModelConfig;
+import dev.jllm.engine.sample.Sample;
+import dev.jllm.engine.sample.Sampler;
+import dev.jllm.engine.sample.SamplingParams;
+import dev.jllm.tokenizer.StreamingDecoder;
+import dev.jllm.tokenizer.Tokenizer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Continuous batching on one model, on ONE dedicated platform thread (the engine's forward pass is CPU-bound
+ * and must never run on an event loop or a Kafka consumer thread; one thread also means the sequences, caches
+ * and samplers need no locks).
+ *
+ * <p>Each step packs, into one forward pass, one decode token of every running sequence plus prefill chunks of
+ * newly admitted ones (at most {@code prefillTokensPerStep} prompt tokens per step, so a long prompt does not
+ * stall the others' decoding). Finished and cancelled sequences leave at once. Admission is bounded by a number
+ * of running sequences and a KV-memory budget; the rest wait in a bounded queue, and a request that finds the
+ * queue full is refused (429), never buffered without limit.
+ */
+public final class Scheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
+    /** Idle wait for new work; bounds how long a close() waits for the loop too. */
+    private static final long IDLE_POLL_MS = 50;
+
+    /** Limits of the scheduler (from the service's configuration). */
+    public record Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
+                         KvCacheOptions cacheOptions, int rememberedRequests) {}
+
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final GenerationSink sink;
+    private final Limits limits;
+    private final ModelConfig config;
+    private final int maxContext;
+    private final long kvBytesPerToken;
+
+    /** Commands from the consumer thread to the scheduler thread; bounded (requests beyond it get 429). */
+    private final BlockingQueue<PromptTokenized> inbox;
+    /** Cancels are tiny and must not be refused when the request queue is full: their own bounded queue. */
+    private final BlockingQueue<GenerationCancelled> cancels = new ArrayBlockingQueue<>(16_384);
+
+    // --- owned by the scheduler thread ---
+    private final ArrayDeque<PromptTokenized> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private final LinkedHashMap<String, Boolean> seen;
+    private long kvReserved;
+    private long steps;
+    private long tokensGenerated;
+
+    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0);
+    private volatile boolean closed;
+    private final Thread thread;
+
+    public Scheduler(LanguageModel model, Tokenizer tokenizer, GenerationSink sink, Limits limits) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.sink = sink;
+        this.limits = limits;
+        this.config = model.config();
+        this.maxContext = limits.cacheOptions().maxContext() > 0
+                ? Math.min(limits.cacheOptions().maxContext(), config.contextLength()) : config.contextLength();
+        int elementBytes = limits.cacheOptions().type().name().equals("F16") ? 2 : 4;
+        this.kvBytesPerToken = 2L * config.nLayers() * config.kvDim() * elementBytes; // K and V, every layer
+        this.inbox = new ArrayBlockingQueue<>(limits.maxQueued());
+        int remembered = limits.rememberedRequests();
+        this.seen = new LinkedHashMap<>(1024, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                return size() > remembered;
+            }
+        };
+        this.thread = Thread.ofPlatform().name("inference-scheduler").daemon(false).unstarted(this::loop);
+    }
+
+    public Scheduler start() {
+        thread.start();
+        return this;
+    }
+
+    /**
+     * Hands a command over from a consumer thread; never blocks. A request that finds the queue full is
+     * answered with a 429 error event.
+     */
+    public void submit(InferenceCommand command) {
+        switch (command) {
+            case GenerationCancelled c -> {
+                if (!cancels.offer(c)) LOG.log(System.Logger.Level.WARNING, "cancel queue full; dropped cancel of {0}", c.requestId());
+            }
+            case PromptTokenized p -> {
+                if (closed || !inbox.offer(p)) {
+                    sink.emit(new RequestFailed(p.requestId(), p.gatewayId(), 429, "rate_limit_exceeded",
+                            "The inference queue is full; retry shortly.", null, "queue_full"));
+                }
+            }
+        }
+    }
+
+    public SchedulerStats stats() {
+        return stats;
+    }
+
+    /** The largest context a sequence may use here. */
+    public int maxContext() {
+        return maxContext;
+    }
+
+    // ------------------------------------------------------------------ the scheduler thread
+
+    private void loop() {
+        LOG.log(System.Logger.Level.INFO, "scheduler started: max {0} running, {1} queued, KV budget {2} MB, {3} prefill tokens/step",
+                limits.maxRunning(), limits.maxQueued(), limits.kvBudgetBytes() >> 20, limits.prefillTokensPerStep());
+        while (!closed) {
+            try {
+                drain(running.isEmpty() && waiting.isEmpty());
+                applyCancels();
+                admit();
+                if (!running.isEmpty()) step();
+                publishStats();
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                // a bug or an engine failure: fail the running sequences, keep serving the next ones
+                LOG.log(System.Logger.Level.ERROR, "scheduler step failed; failing " + running.size() + " sequences", e);
+                for (Sequence s : running) fail(s, 500, "server_error", "Inference failed: " + e);
+                running.clear();
+                kvReserved = 0;
+                if (e instanceof OutOfMemoryError) throw (OutOfMemoryError) e;
+            }
+        }
+        for (Sequence s : running) fail(s, 503, "service_unavailable", "The inference service is shutting down.");
+        for (PromptTokenized p : waiting) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
+        for (PromptTokenized p : inbox) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
+    }
+
+    private void drain(boolean idle) throws InterruptedException {
+        PromptTokenized p = idle ? inbox.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS) : inbox.poll();
+        while (p != null) {
+            if (seen.containsKey(p.requestId())) {
+                LOG.log(System.Logger.Level.DEBUG, "ignoring redelivered request {0}", p.requestId());
+            } else {
+                seen.put(p.requestId(), Boolean.TRUE);
+                waiting.add(p);
+            }
+            p = inbox.poll();
+        }
+    }
+
+    private void applyCancels() {
+        GenerationCancelled c;
+        while ((c = cancels.poll()) != null) {
+            String id = c.requestId();
+            seen.put(id, Boolean.TRUE); // a request arriving after its cancel is dropped
+            boolean found = false;
+            for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
+                Sequence s = it.next();
+                if (s.req.requestId().equals(id)) {
+                    finish(s, FinishReason.CANCELLED, "");
+                    it.remove();
+                    found = true;
+                }
+            }
+            if (!found) waiting.removeIf(p -> p.requestId().equals(id));
+        }
+    }
+
+    private void admit() {
+        while (!waiting.isEmpty() && running.size() < limits.maxRunning()) {
+            PromptTokenized p = waiting.peek();
+            int promptLen = p.promptIds().length;
+            if (promptLen == 0 || promptLen >= maxContext) {
+                waiting.poll();
+                failRequest(p, 400, "invalid_request_error", "This model's maximum context length is " + maxContext
+                        + " tokens; the prompt has " + promptLen + ".", "context_length_exceeded");
+                continue;
+            }
+            long bytes = reservation(p);
+            if (kvReserved + bytes > limits.kvBudgetBytes() && !running.isEmpty()) return; // wait for memory
+            waiting.poll();
+            try {
+                running.add(new Sequence(p, bytes));
+                kvReserved += bytes;
+            } catch (IllegalArgumentException e) { // bad sampling values that slipped past validation
+                failRequest(p, 400, "invalid_request_error", e.getMessage(), null);
+            }
+        }
+    }
+
+    /** KV bytes a request may grow to: its prompt plus its completion, capped by the context (and window). */
+    private long reservation(PromptTokenized p) {
+        int max = p.params().maxTokens() > 0 ? p.params().maxTokens() : maxContext;
+        long tokens = Math.min((long) p.promptIds().length + max, maxContext);
+        if (config.slidingWindow() > 0) tokens = Math.min(tokens, config.slidingWindow());
+        return tokens * kvBytesPerToken;
+    }
+
+    /** One forward pass over every running sequence. */
+    private void step() {
+        List<SequenceChunk> chunks = new ArrayList<>(running.size());
+        List<Sequence> inPass = new ArrayList<>(running.size());
+        int prefillBudget = limits.prefillTokensPerStep();
+        for (Sequence s : running) {
+            if (s.prefilling()) {
+                if (prefillBudget <= 0) continue; // waits for the next step
+                int n = Math.min(s.promptRemaining(), prefillBudget);
+                prefillBudget -= n;
+                int[] part = java.util.Arrays.copyOfRange(s.req.promptIds(), s.prefilled, s.prefilled + n);
+                s.prefilled += n;
+                chunks.add(new SequenceChunk(s.cache, part, !s.prefilling()));
+            } else {
+                chunks.add(new SequenceChunk(s.cache, new int[] {s.lastToken}, true));
+            }
+            inPass.add(s);
+        }
+        float[][] logits = model.forward(chunks);
+        steps++;
+        for (int i = 0; i < inPass.size(); i++) {
+            if (logits[i] != null) next(inPass.get(i), logits[i]);
+        }
+        running.removeIf(s -> s.done);
+    }
+
+    /** Samples the next token of {@code s}, streams its text, and decides whether it is finished. */
+    private void next(Sequence s, float[] logits) {
+        Sample sample = s.sampler.sample(logits, s.generatedIds, s.generated);
+        int token = sample.token();
+        if (tokenizer.isEog(token)) {
+            finish(s, FinishReason.STOP, s.decoder.finish());
+            return;
+        }
+        s.append(token);
+        tokensGenerated++;
+        StreamingDecoder.Delta delta = s.decoder.accept(token);
+        TokenLogprob lp = s.req.params().logprobs() ? logprob(sample) : null;
+        if (delta.stopped()) {
+            emitToken(s, token, delta.text(), lp, FinishReason.STOP);
+            return;
+        }
+        boolean atLimit = s.generated >= s.maxTokens || s.cache.length() + 1 > maxContext;
+        if (atLimit) {
+            emitToken(s, token, delta.text() + s.decoder.finish(), lp, FinishReason.LENGTH);
+            return;
+        }
+        s.lastToken = token;
+        emitToken(s, token, delta.text(), lp, null);
+    }
+
+    private TokenLogprob logprob(Sample sample) {
+        List<TokenLogprob.Alternative> top = new ArrayList<>();
+        if (sample.topIds() != null) {
+            for (int i = 0; i < sample.topIds().length; i++) {
+                int id = sample.topIds()[i];
+                top.add(new TokenLogprob.Alternative(tokenizer.tokenText(id, false), id, sample.topLogprobs()[i]));
+            }
+        }
+        return new TokenLogprob(tokenizer.tokenText(sample.token(), false), sample.token(), sample.logprob(), top);
+    }
+
+    private void emitToken(Sequence s, int token, String text, TokenLogprob lp, FinishReason finish) {
+        Usage usage = null;
+        if (finish != null) {
+            s.done = true;
+            kvReserved -= s.reservedBytes;
+            usage = new Usage(s.req.promptIds().length, s.generated, 0);
+        }
+        sink.emit(new TokenGenerated(s.req.requestId(), s.req.gatewayId(), s.index++, token, text, lp, finish, usage));
+    }
+
+    /** Ends {@code s} with a final event that carries no token. */
+    private void finish(Sequence s, FinishReason reason, String text) {
+        if (s.done) return;
+        s.done = true;
+        kvReserved -= s.reservedBytes;
+        sink.emit(new TokenGenerated(s.req.requestId(), s.req.gatewayId(), s.index++, -1, text, null, reason,
+                new Usage(s.req.promptIds().length, s.generated, 0)));
+    }
+
+    private void fail(Sequence s, int status, String type, String message) {
+        if (s.done) return;
+        s.done = true;
+        failRequest(s.req, status, type, message, null);
+    }
+
+    private void failRequest(PromptTokenized p, int status, String type, String message, String code) {
+        sink.emit(new RequestFailed(p.requestId(), p.gatewayId(), status, type, message, null, code));
+    }
+
+    private void publishStats() {
+        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------ one sequence
+
+    private final class Sequence {
+        final PromptTokenized req;
+        final KvCache cache;
+        final Sampler sampler;
+        final StreamingDecoder decoder;
+        final long reservedBytes;
+        final int maxTokens;
+        int prefilled;
+        int[] generatedIds = new int[16];
+        int generated;
+        int lastToken;
+        int index;
+        boolean done;
+
+        Sequence(PromptTokenized req, long reservedBytes) {
+            this.req = req;
+            this.reservedBytes = reservedBytes;
+            int room = maxContext - req.promptIds().length;
+            this.maxTokens = req.params().maxTokens() > 0 ? Math.min(req.params().maxTokens(), room) : room;
+            this.sampler = new Sampler(samplingParams(req.params()));
+            this.decoder = tokenizer.newStreamingDecoder(req.stop() == null ? List.of() : req.stop());
+            this.cache = model.newCache(limits.cacheOptions().withMaxContext(maxContext));
+        }
+
+        boolean prefilling() {
+            return prefilled < req.promptIds().length;
+        }
+
+        int promptRemaining() {
+            return req.promptIds().length - prefilled;
+        }
+
+        void append(int token) {
+            if (generated == generatedIds.length) generatedIds = java.util.Arrays.copyOf(generatedIds, generated * 2);
+            generatedIds[generated++] = token;
+        }
+    }
+
+    /**
+     * OpenAI's parameters to the engine's. Penalties see the generated tokens only (OpenAI's semantics for
+     * presence/frequency); a request without a seed gets a random one.
+     */
+    static SamplingParams samplingParams(dev.jllm.contracts.SamplingParams p) {
+        return SamplingParams.builder()
+                .temperature((float) p.temperature())
+                .topK(Math.max(p.topK(), 0))
+                .topP((float) p.topP())
+                .minP((float) p.minP())
+                .repetitionPenalty((float) p.repetitionPenalty())
+                .presencePenalty((float) p.presencePenalty())
+                .frequencyPenalty((float) p.frequencyPenalty())
+                .penaltyLastN(-1)
+                .seed(p.seed() != null ? p.seed() : ThreadLocalRandom.current().nextLong())
+                .topLogprobs(p.logprobs() ? p.topLogprobs() : 0)
+                .build();
+    }
+}
