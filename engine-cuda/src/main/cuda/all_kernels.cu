@@ -18,3 +18,4 @@
 #include "moe_route.cu"
 #include "moe_matvec.cu"
 #include "sampling.cu"
+#include "fill.cu"

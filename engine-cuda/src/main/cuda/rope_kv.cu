@@ -7,6 +7,8 @@
 // pairing 0 = adjacent pairs (x[2i], x[2i+1]) (GGML "normal", llama2.c);
 // pairing 1 = half-split pairs (x[i], x[i + rot_dim/2]) (GGML "neox", HF).
 // Dimensions >= rot_dim are copied unrotated (partial rotary).
+// Within one launch the tokens of a sequence must map to distinct slots (at most W tokens per sequence):
+// tokens run in parallel, so two writes to one slot would race. The host chunks longer batches.
 // Shapes: q [n_tokens][n_heads][head_dim], k, v [n_tokens][n_kv_heads][head_dim];
 //         caches [n_seqs][n_kv_heads][W][head_dim] f32; positions, seq_slots [n_tokens] int32.
 // Launch: grid (n_tokens, n_heads + n_kv_heads), block (head_dim / 2 rounded up to 32, at most 512).

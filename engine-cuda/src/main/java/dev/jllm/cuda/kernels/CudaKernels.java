@@ -136,7 +136,10 @@ public final class CudaKernels {
                 stream, KernelArgs.create().ptr(w).i32(type.id).ptr(x).ptr(y).i32(rows).i32(cols).i32(nTokens));
     }
 
-    /** RoPE of q and k (pairing 0 adjacent, 1 half-split) and the cache write at slot pos mod window. */
+    /**
+     * RoPE of q and k (pairing 0 adjacent, 1 half-split) and the cache write at slot pos mod window. The
+     * tokens of one sequence in one call must fall on distinct slots: at most {@code window} of them.
+     */
     public void ropeKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
                        DeviceBuffer positions, DeviceBuffer seqSlots, DeviceBuffer invFreq, int nTokens, int nHeads,
                        int nKvHeads, int headDim, int rotDim, int pairing, int window, int nSeqs, long stream) {
@@ -256,6 +259,16 @@ public final class CudaKernels {
         launch(Kernel.SAMPLE, LaunchConfig.of(1, 1024), stream, KernelArgs.create()
                 .ptr(logits).i32(n).f32(temperature).i32(topK).f32(topP).ptr(rng).ptr(out));
     }
+
+    /** Fills the first {@code words} 32-bit words of {@code p} with hashed bits {@code & mask | set}. */
+    public void fillRandom(DeviceBuffer p, long words, long seed, int mask, int set, long stream) {
+        need(p, 4 * words);
+        launch(Kernel.FILL_RANDOM, LaunchConfig.of((int) Math.min(65535, LaunchConfig.blocks(words, 256)), 256), stream,
+                KernelArgs.create().ptr(p).i64(words).i64(seed).i32(mask).i32(set));
+    }
+
+    /** The mask that keeps every f16, bf16 and f32 view of random words finite and below 1 in magnitude. */
+    public static final int FINITE_MASK = 0xBBFFBBFF;
 
     // ----
 

@@ -44,7 +44,8 @@ public enum Kernel {
     MOE_MATVEC_Q6_K("jllm_moe_matvec_q6_k", "moe_matvec.cu", PTR, I64, PTR, PTR, I32, PTR, I32, I32),
     MOE_COMBINE("jllm_moe_combine", "moe_matvec.cu", PTR, PTR, PTR, I32, I32),
     ARGMAX("jllm_argmax", "sampling.cu", PTR, PTR, I32),
-    SAMPLE("jllm_sample", "sampling.cu", PTR, I32, F32, I32, F32, PTR, PTR);
+    SAMPLE("jllm_sample", "sampling.cu", PTR, I32, F32, I32, F32, PTR, PTR),
+    FILL_RANDOM("jllm_fill_random", "fill.cu", PTR, I64, I64, I32, I32);
 
     /** The {@code extern "C"} symbol. */
     public final String symbol;

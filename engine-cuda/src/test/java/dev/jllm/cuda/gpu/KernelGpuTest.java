@@ -176,8 +176,9 @@ class KernelGpuTest {
         int nHeads = 4, nKv = 2, window = 4, seqs = 2;
         for (int headDim : new int[]{64, 128}) {
             for (int pairing : new int[]{RopeRef.ADJACENT, RopeRef.HALF_SPLIT}) {
-                int[] pos = {0, 1, 2, 5, 6, 3, 700};
-                int[] seq = {0, 0, 0, 0, 0, 1, 1};
+                // within one launch the tokens of a sequence must map to distinct slots (pos mod window)
+                int[] pos = {4, 5, 2, 3, 3, 700};   // seq 0 -> slots 0, 1, 2, 3; seq 1 -> slots 3, 0
+                int[] seq = {0, 0, 0, 0, 1, 1};
                 int n = pos.length;
                 float[] inv = RopeRef.invFreqLlama3(500000, headDim, 8, 1, 4, 8192);
                 float[] q = TestData.floats(rnd, n * nHeads * headDim, 1), k = TestData.floats(rnd, n * nKv * headDim, 1),
@@ -188,7 +189,6 @@ class KernelGpuTest {
                 gpu.kernels.ropeKv(dq, dk, dv, kc, vc, gpu.upload("pos", pos), gpu.upload("seq", seq), gpu.upload("inv_freq", inv),
                         n, nHeads, nKv, headDim, headDim, pairing, window, seqs, gpu.stream);
                 float[] rkc = GpuFixture.nanFilled(cacheFloats), rvc = GpuFixture.nanFilled(cacheFloats);
-                // tokens of one sequence that share a slot: the later one wins on the device as in the reference
                 RopeRef.ropeKv(q, k, v, rkc, rvc, pos, seq, inv, nHeads, nKv, headDim, headDim, pairing, window);
                 String what = "rope hd " + headDim + " pairing " + pairing;
                 assertArrayEquals(q, gpu.floats(dq, q.length), ROPE_ABS_TOL, what + " q");
