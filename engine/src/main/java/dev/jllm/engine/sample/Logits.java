@@ -1,11 +1,38 @@
 package dev.jllm.engine.sample;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Pure helpers over a logit vector {@code x[0 .. n)}. None of them allocates more than its result, none of them
  * sorts the whole vocabulary: the k best are found by a bounded heap in {@code O(n log k)}.
  */
 public final class Logits {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private Logits() {
+    }
+
+    /**
+     * {@code sum_i exp(x[i] - shift)} over {@code [0, n)}, also storing each {@code exp(x[i] - shift)} into
+     * {@code out} when it is not null ({@code out} may be {@code x}). Vector API {@code EXP} lanes; each vector's
+     * lanes are added in float, the running total in double.
+     */
+    public static double expShifted(float[] x, int n, float shift, float[] out) {
+        double sum = 0;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, x, i).sub(shift).lanewise(VectorOperators.EXP);
+            if (out != null) e.intoArray(out, i);
+            sum += e.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[i] - shift);
+            if (out != null) out[i] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     /** Index of the largest value, lowest index on ties (as {@code torch.argmax}); NaN is an error. */
@@ -28,15 +55,11 @@ public final class Logits {
         return best;
     }
 
-    /** {@code log(sum_i exp(x[i]))}, computed stably in double. */
+    /** {@code log(sum_i exp(x[i]))}, shifted by the maximum for stability (NaN is an error). */
     public static double logSumExp(float[] x, int n) {
         float max = x[argmax(x, n)];
         if (max == Float.NEGATIVE_INFINITY) return Double.NEGATIVE_INFINITY;
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp((double) x[i] - max);
-        }
-        return max + Math.log(sum);
+        return max + Math.log(expShifted(x, n, max, null));
     }
 
     /** {@code out[i] = x[i] - logSumExp(x)} (log-softmax); {@code out} may be {@code x}. */

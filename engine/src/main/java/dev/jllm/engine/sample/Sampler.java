@@ -22,7 +22,8 @@ public final class Sampler {
     private int[] cand = new int[0];       // [vocab] candidate ids, most likely first once sorted
     private int[] window = new int[0];     // [penalty window] sorted copy of the recent history
     private float[] expByToken = new float[0]; // [vocab] exp(work - max) by id (top-p without top-k)
-    private int[] members = new int[0];    // [vocab] radix-select scratch
+    private int[] members = new int[0];    // [vocab] radix-select scratch: undecided ids
+    private int[] keys = new int[0];       // [vocab] radix-select scratch: their order keys
     private final double[] hist = new double[1 << 11]; // [2048] mass per radix bucket
 
     public Sampler(SamplingParams params) {
@@ -113,10 +114,8 @@ public final class Sampler {
             m = topPFullVocabulary(x, n, topP);             // the nucleus, prob[] aligned with cand[]
         } else {
             float max = x[Logits.argmax(x, n)];
-            for (int i = 0; i < n; i++) {
-                cand[i] = i;
-                prob[i] = (float) Math.exp(x[i] - max);
-            }
+            Logits.expShifted(x, n, max, prob);
+            for (int i = 0; i < n; i++) cand[i] = i;
             m = n;
         }
         if (params.minP() > 0f) {
@@ -164,12 +163,15 @@ public final class Sampler {
     private int topPFullVocabulary(float[] x, int n, float topP) {
         float max = x[Logits.argmax(x, n)];
         float[] w = expByToken;                            // [vocab] exp(x - max), indexed by token id
-        double z = 0;
-        for (int i = 0; i < n; i++) z += w[i] = (float) Math.exp(x[i] - max);
+        double z = Logits.expShifted(x, n, max, w);
         double target = topP * z;
         int[] members = this.members;                      // [vocab] ids still undecided, increasing id order
+        int[] keys = this.keys;                            // [vocab] order keys of the members, aligned with them
         int count = n;
-        for (int i = 0; i < n; i++) members[i] = i;
+        for (int i = 0; i < n; i++) {
+            members[i] = i;
+            keys[i] = orderKey(x[i]);
+        }
         int accepted = 0;
         double cum = 0;
         for (int level = 0; level < RADIX_SHIFTS.length && count > 0; level++) {
@@ -177,10 +179,7 @@ public final class Sampler {
             int mask = (1 << RADIX_BITS[level]) - 1;
             double[] hist = this.hist;
             Arrays.fill(hist, 0, mask + 1, 0);
-            for (int j = 0; j < count; j++) {
-                int id = members[j];
-                hist[(orderKey(x[id]) >>> shift) & mask] += w[id];
-            }
+            for (int j = 0; j < count; j++) hist[(keys[j] >>> shift) & mask] += w[members[j]];
             int cross = -1;
             for (int b = mask; b >= 0; b--) {
                 if (cum + hist[b] >= target) {
@@ -195,11 +194,14 @@ public final class Sampler {
                 break;
             }
             int kept = 0;
-            for (int j = 0; j < count; j++) {
-                int id = members[j];
-                int b = (orderKey(x[id]) >>> shift) & mask;
-                if (b > cross) cand[accepted++] = id;
-                else if (b == cross) members[kept++] = id;
+            for (int j = 0; j < count; j++) {              // branch-free three-way partition
+                int id = members[j], key = keys[j];
+                int b = (key >>> shift) & mask;
+                cand[accepted] = id;
+                accepted += b > cross ? 1 : 0;
+                members[kept] = id;
+                keys[kept] = key;
+                kept += b == cross ? 1 : 0;
             }
             count = kept;
         }
@@ -243,6 +245,7 @@ public final class Sampler {
             cand = new int[n];
             expByToken = new float[n];
             members = new int[n];
+            keys = new int[n];
         }
     }
 }
