@@ -32,13 +32,24 @@ class HfGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama2-mha", "llama3-ropescale", "mixtral-moe", "mistral-swa", "llama4-text"})
     void randomModelMatchesTransformers(String name) throws IOException {
+        randomModel(name, LoadOptions.DEFAULT);
+    }
+
+    /** The same with the scalar reference kernels (the fast F32 path must not be what makes it pass). */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3-ropescale", "mixtral-moe", "llama4-text"})
+    void randomModelMatchesTransformersWithReferenceKernels(String name) throws IOException {
+        randomModel(name, LoadOptions.DEFAULT.withReferenceKernels(true));
+    }
+
+    static void randomModel(String name, LoadOptions options) throws IOException {
         Path dir = SHARED.resolve("golden/random").resolve(name);
         Assumptions.assumeTrue(Files.isDirectory(dir.resolve("hf")), "shared reference data not found at " + dir);
         Map<?, ?> ref = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(dir.resolve("reference.json"))))
                 .get("cases")).get("a");
         int[] prompt = ints((List<?>) ref.get("prompt_ids"));
         int[] expectedIds = ints((List<?>) ref.get("generated_ids"));
-        try (Transformer model = HfModelLoader.load(dir.resolve("hf"), LoadOptions.DEFAULT)) {
+        try (Transformer model = HfModelLoader.load(dir.resolve("hf"), options)) {
             int vocab = model.config().vocabSize();
             float[] promptLogits = readF32(dir.resolve("a.prompt_logits.f32"), prompt.length * vocab);
             KvCache cache = model.newCache();
@@ -49,7 +60,7 @@ class HfGoldenTest {
             float[] genLogits = readF32(dir.resolve("a.gen_logits.f32"), expectedIds.length * vocab);
             int[] ids = greedy(model, cache, all[prompt.length - 1], expectedIds.length, genLogits, name);
             assertArrayEquals(expectedIds, ids, name + ": greedy ids");
-            report(name);
+            report(name + (options.referenceKernels() ? " (ref)" : ""));
         }
     }
 
