@@ -56,20 +56,63 @@ public final class PreTokenizer {
             Map.entry("bloom", List.of(" ?[^(\\s|.,!?…。，、।۔،)]+")),
             Map.entry("viking", List.of(" ?[^(\\s|.,!?…。，、।۔،)]+", "\\p{N}")));
 
+    /** One split stage: appends the piece ends of text[start, end). */
+    private interface Stage {
+        void split(String text, int start, int end, IntList out);
+    }
+
     private final String name;
-    private final List<Pattern> patterns;
+    private final List<Stage> stages;
 
     public PreTokenizer(String name, List<String> regexes) {
+        this(name, regexes, true);
+    }
+
+    /** @param fast use the hand-written splitters for the GPT-2 and Llama 3 regexes (false: regex only) */
+    PreTokenizer(String name, List<String> regexes, boolean fast) {
         this.name = name;
-        List<Pattern> ps = new ArrayList<>();
+        List<Stage> st = new ArrayList<>();
         for (String r : regexes) {
-            try {
-                ps.add(Pattern.compile(r, Pattern.UNICODE_CHARACTER_CLASS));
-            } catch (RuntimeException e) {
-                throw new TokenizerException("pre-tokenizer " + name + ": bad regex " + r + ": " + e.getMessage(), e);
+            if (fast && r.equals(GPT2)) {
+                st.add(FastSplitters::gpt2);
+            } else if (fast && r.equals(LLAMA3)) {
+                st.add(FastSplitters::llama3);
+            } else {
+                st.add(regexStage(name, r));
             }
         }
-        this.patterns = List.copyOf(ps);
+        this.stages = List.copyOf(st);
+    }
+
+    private static Stage regexStage(String name, String regex) {
+        Pattern p;
+        try {
+            p = Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS);
+        } catch (RuntimeException e) {
+            throw new TokenizerException("pre-tokenizer " + name + ": bad regex " + regex + ": " + e.getMessage(), e);
+        }
+        return (text, start, end, out) -> {
+            Matcher m = p.matcher(text);
+            m.region(start, end);
+            int pos = start;
+            while (m.find()) {
+                if (m.start() > pos) {
+                    out.add(m.start());
+                }
+                if (m.end() > m.start()) {
+                    out.add(m.end());
+                }
+                pos = m.end();
+            }
+            if (pos < end) {
+                out.add(end);
+            }
+        };
+    }
+
+    /** The same splits with the regexes only: the reference the fast splitters are tested against. */
+    PreTokenizer referenceOnly(List<String> regexes) {
+        return new PreTokenizer(name, regexes, false);
     }
 
     /** The pre-tokenizer llama.cpp uses for this {@code tokenizer.ggml.pre} value; unknown names fail. */
@@ -90,26 +133,12 @@ public final class PreTokenizer {
     int[] split(String text) {
         int[] ends = {text.length()};
         int count = text.isEmpty() ? 0 : 1;
-        for (Pattern p : patterns) {
+        for (Stage stage : stages) {
             IntList next = new IntList(count * 2 + 8);
-            Matcher m = p.matcher(text);
             int start = 0;
             for (int w = 0; w < count; w++) {
                 int end = ends[w];
-                m.region(start, end);
-                int pos = start;
-                while (m.find()) {
-                    if (m.start() > pos) {
-                        next.add(m.start());
-                    }
-                    if (m.end() > m.start()) {
-                        next.add(m.end());
-                    }
-                    pos = m.end();
-                }
-                if (pos < end) {
-                    next.add(end);
-                }
+                stage.split(text, start, end, next);
                 start = end;
             }
             ends = next.toArray();

@@ -60,6 +60,11 @@ public final class EncodeBench {
         return t[runs / 2];
     }
 
+    /** The benchmark's text, about {@code targetBytes} of UTF-8 (seed 1). */
+    public static String sample(int targetBytes) {
+        return text(targetBytes, 1);
+    }
+
     /** ~targetBytes of varied text: English-like prose, Java-like code, CJK; seeded. */
     static String text(int targetBytes, long seed) {
         Random rnd = new Random(seed);
