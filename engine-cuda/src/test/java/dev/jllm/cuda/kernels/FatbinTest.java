@@ -93,7 +93,7 @@ class FatbinTest {
     /** The registry and the sources agree: each symbol is defined in the file the registry names. */
     @Test
     void everyKernelIsDefinedInItsSourceFile() throws IOException {
-        Path src = Path.of("src/main/cuda");
+        Path src = Files.isDirectory(Path.of("src/main/cuda")) ? Path.of("src/main/cuda") : Path.of("engine-cuda/src/main/cuda");
         assumeTrue(Files.isDirectory(src), "sources not found from " + Path.of("").toAbsolutePath());
         Pattern direct = Pattern.compile("extern \"C\" __global__ void(?: __launch_bounds__\\(\\d+\\))? (jllm_\\w+)\\(");
         Pattern viaMacro = Pattern.compile("JLLM_DEFINE_(?:MOE_)?MATVEC\\((jllm_\\w+),");
