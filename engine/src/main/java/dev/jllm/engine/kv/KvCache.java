@@ -19,8 +19,11 @@ import java.util.Arrays;
  * values after attending ({@link #put}, then {@link #advance}). Not thread-safe across sequences' owners:
  * one sequence's cache is used by one forward pass at a time (its layers and positions are written disjointly
  * by that pass's threads).
+ *
+ * <p>{@link #create} makes the CPU's F32/F16 caches; another backend may subclass this for storage of its own
+ * (device memory), implementing the storage methods and its own {@link #writeTo} format.
  */
-public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
+public abstract class KvCache {
     private static final int MAGIC = 0x4A4B5631; // "JKV1"
     private static final int FORMAT_VERSION = 1;
 
@@ -36,7 +39,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
     protected final int[] lostBefore;
     protected int length;
 
-    KvCache(int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+    protected KvCache(int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
         if (nLayers <= 0 || kvDim <= 0 || headDim <= 0 || kvDim % headDim != 0 || maxContext <= 0) {
             throw new IllegalArgumentException("bad KV cache shape: layers " + nLayers + ", kvDim " + kvDim
                     + ", headDim " + headDim + ", maxContext " + maxContext);
@@ -110,7 +113,7 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         return slots * 2L * kvDim * bytesPerValue();
     }
 
-    abstract int bytesPerValue();
+    protected abstract int bytesPerValue();
 
     /** Positions this cache can still take. */
     public int remaining() {
@@ -172,7 +175,8 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         return pos % cap;
     }
 
-    abstract void grow(int layer, int slots);
+    /** Grows {@code layer}'s storage to {@code slots} slots (contents kept). */
+    protected abstract void grow(int layer, int slots);
 
     /**
      * Rounds {@code n} values at {@code a[off ..]} to this cache's storage precision, so that a chunk attending
@@ -231,9 +235,9 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         out.flush();
     }
 
-    abstract void writeLayer(DataOutputStream out, int layer) throws IOException;
+    protected abstract void writeLayer(DataOutputStream out, int layer) throws IOException;
 
-    abstract void readLayer(DataInputStream in, int layer) throws IOException;
+    protected abstract void readLayer(DataInputStream in, int layer) throws IOException;
 
     /** Reads a cache written by {@link #writeTo}; the caller checks that its shape fits the model. */
     public static KvCache readFrom(InputStream is) throws IOException {
@@ -314,12 +318,12 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        int bytesPerValue() {
+        protected int bytesPerValue() {
             return 4;
         }
 
         @Override
-        void grow(int layer, int slots) {
+        protected void grow(int layer, int slots) {
             keys[layer] = Arrays.copyOf(keys[layer], slots * kvDim);
             values[layer] = Arrays.copyOf(values[layer], slots * kvDim);
         }
@@ -366,13 +370,13 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        void writeLayer(DataOutputStream out, int layer) throws IOException {
+        protected void writeLayer(DataOutputStream out, int layer) throws IOException {
             writeFloats(out, keys[layer], allocated[layer] * kvDim);
             writeFloats(out, values[layer], allocated[layer] * kvDim);
         }
 
         @Override
-        void readLayer(DataInputStream in, int layer) throws IOException {
+        protected void readLayer(DataInputStream in, int layer) throws IOException {
             readFloats(in, keys[layer], allocated[layer] * kvDim);
             readFloats(in, values[layer], allocated[layer] * kvDim);
         }
@@ -419,12 +423,12 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        int bytesPerValue() {
+        protected int bytesPerValue() {
             return 2;
         }
 
         @Override
-        void grow(int layer, int slots) {
+        protected void grow(int layer, int slots) {
             keys[layer] = Arrays.copyOf(keys[layer], slots * kvDim);
             values[layer] = Arrays.copyOf(values[layer], slots * kvDim);
         }
@@ -479,13 +483,13 @@ public abstract sealed class KvCache permits KvCache.F32, KvCache.F16 {
         }
 
         @Override
-        void writeLayer(DataOutputStream out, int layer) throws IOException {
+        protected void writeLayer(DataOutputStream out, int layer) throws IOException {
             writeShorts(out, keys[layer], allocated[layer] * kvDim);
             writeShorts(out, values[layer], allocated[layer] * kvDim);
         }
 
         @Override
-        void readLayer(DataInputStream in, int layer) throws IOException {
+        protected void readLayer(DataInputStream in, int layer) throws IOException {
             readShorts(in, keys[layer], allocated[layer] * kvDim);
             readShorts(in, values[layer], allocated[layer] * kvDim);
         }
