@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteOrder;
@@ -16,10 +15,11 @@ final class FloatVectors {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** F32 lanes per vector. */
     static final int L = F.length();
-    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(L * 32));
-    static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    // the species constants of the API itself (not VectorSpecies.of): C2 then knows every vector's exact class
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> S = L >= 16 ? ShortVector.SPECIES_256 : L == 8 ? ShortVector.SPECIES_128 : ShortVector.SPECIES_64;
     /** L bytes (64 bits for 8 lanes is the smallest shape the API has). */
-    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, L * 8)));
+    static final VectorSpecies<Byte> B = L >= 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private FloatVectors() {
@@ -40,6 +40,11 @@ final class FloatVectors {
     /** BF16 is the high half of an F32. */
     static FloatVector bf16ToF32(ShortVector h) {
         return ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** Bytes to int lanes (sign-extended): bit fiddling on packed nibbles is done in int lanes, which x86 shifts natively. */
+    static IntVector bytesToInts(ByteVector b) {
+        return (IntVector) b.castShape(I, 0);
     }
 
     /** Signed bytes to F32 lanes. */

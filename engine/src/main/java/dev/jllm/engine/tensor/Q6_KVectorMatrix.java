@@ -3,9 +3,12 @@ package dev.jllm.engine.tensor;
 import dev.jllm.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 import static dev.jllm.engine.tensor.FloatVectors.B;
 import static dev.jllm.engine.tensor.FloatVectors.F;
@@ -15,8 +18,14 @@ import static dev.jllm.engine.tensor.FloatVectors.LE;
 /**
  * Q6_K weights . Q8_K activations (llama.cpp's ggml_vec_dot_q6_K_q8_K): per 256-block {@code d * dx * sum_g sc[g] *
  * sum(q * qx)} over 16-wide groups g, q rebuilt from 4 bits of ql and 2 bits of qh, minus 32.
+ *
+ * <p>The 6-bit values are rebuilt in int lanes, scaled by their group scale and multiplied into the activations in
+ * one pass. Each lane sums 16 products below 2^19 per block, so block sums stay exact integers as in llama.cpp.
+ * The scales come from one 64-bit read per half block: helper calls in this loop body would exceed the JIT's
+ * inlining budget (NodeCountInliningCutoff) and leave them as real calls that spill every vector register.
  */
 final class Q6_KVectorMatrix extends VectorQuantMatrix {
+    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     Q6_KVectorMatrix(MemorySegment data, int rows, int cols) {
         super(GgmlType.Q6_K, data, rows, cols);
@@ -30,26 +39,32 @@ final class Q6_KVectorMatrix extends VectorQuantMatrix {
         for (int k = 0; k < cols / 256; k++) {
             long b = rowOffset + 210L * k;
             int qk = q0 + 256 * k;
-            FloatVector block = FloatVector.zero(F);
+            FloatVector sA = FloatVector.zero(F), sB = FloatVector.zero(F); // two chains of fma
             for (int h = 0; h < 2; h++) {
-                long ql = b + 64L * h, qh = b + 128 + 32L * h, sc = b + 192 + 8L * h;
+                long ql = b + 64L * h, qh = b + 128 + 32L * h;
+                long scales = data.get(I64_LE, b + 192 + 8L * h); // the 8 signed scales of this half
                 int x = qk + 128 * h;
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, data, ql + l, LE);
-                    ByteVector ql1 = ByteVector.fromMemorySegment(B, data, ql + 32 + l, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, data, qh + l, LE);
-                    FloatVector w1 = FloatVectors.bytesToF32(ql0.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32));
-                    FloatVector w2 = FloatVectors.bytesToF32(ql1.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32));
-                    FloatVector w3 = FloatVectors.bytesToF32(ql0.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32));
-                    FloatVector w4 = FloatVectors.bytesToF32(ql1.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32));
-                    int is = l / 16;
-                    block = w1.mul(QuantBlocks.i8(data, sc + is)).fma(FloatVector.fromArray(F, q, x + l), block);
-                    block = w2.mul(QuantBlocks.i8(data, sc + is + 2)).fma(FloatVector.fromArray(F, q, x + 32 + l), block);
-                    block = w3.mul(QuantBlocks.i8(data, sc + is + 4)).fma(FloatVector.fromArray(F, q, x + 64 + l), block);
-                    block = w4.mul(QuantBlocks.i8(data, sc + is + 6)).fma(FloatVector.fromArray(F, q, x + 96 + l), block);
+                    IntVector ql0 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + l, LE));
+                    IntVector ql1 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + 32 + l, LE));
+                    IntVector hb = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, qh + l, LE));
+                    int g = l / 16; // scale of (half h, value m, slice l) is byte g + 2m of this half
+                    IntVector v1 = ql0.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector v2 = ql1.and(0xF).or(hb.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector v3 = ql0.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(0x30)).sub(32);
+                    IntVector v4 = ql1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                    sA = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g)))
+                            .fma(FloatVector.fromArray(F, q, x + l), sA);
+                    sB = ((FloatVector) v2.convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 16)))
+                            .fma(FloatVector.fromArray(F, q, x + 32 + l), sB);
+                    sA = ((FloatVector) v3.convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 32)))
+                            .fma(FloatVector.fromArray(F, q, x + 64 + l), sA);
+                    sB = ((FloatVector) v4.convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 48)))
+                            .fma(FloatVector.fromArray(F, q, x + 96 + l), sB);
                 }
             }
-            acc = block.fma(FloatVector.broadcast(F, QuantBlocks.f16(data, b + 208) * qd[qk / 256]), acc);
+            float d = Float.float16ToFloat(data.get(I16_LE, b + 208)) * qd[qk / 256];
+            acc = sA.add(sB).fma(FloatVector.broadcast(F, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -64,20 +79,21 @@ final class Q6_KVectorMatrix extends VectorQuantMatrix {
             int qk = q0 + 256 * k;
             FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
             for (int h = 0; h < 2; h++) {
-                long ql = b + 64L * h, qh = b + 128 + 32L * h, sc = b + 192 + 8L * h;
+                long ql = b + 64L * h, qh = b + 128 + 32L * h;
+                long scales = data.get(I64_LE, b + 192 + 8L * h); // the 8 signed scales of this half
                 for (int l = 0; l < 32; l += L) {
-                    ByteVector ql0 = ByteVector.fromMemorySegment(B, data, ql + l, LE);
-                    ByteVector ql1 = ByteVector.fromMemorySegment(B, data, ql + 32 + l, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, data, qh + l, LE);
-                    int is = l / 16;
-                    FloatVector w1 = FloatVectors.bytesToF32(ql0.and((byte) 0xF).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32))
-                            .mul(QuantBlocks.i8(data, sc + is));
-                    FloatVector w2 = FloatVectors.bytesToF32(ql1.and((byte) 0xF).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32))
-                            .mul(QuantBlocks.i8(data, sc + is + 2));
-                    FloatVector w3 = FloatVectors.bytesToF32(ql0.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32))
-                            .mul(QuantBlocks.i8(data, sc + is + 4));
-                    FloatVector w4 = FloatVectors.bytesToF32(ql1.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32))
-                            .mul(QuantBlocks.i8(data, sc + is + 6));
+                    IntVector ql0 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + l, LE));
+                    IntVector ql1 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + 32 + l, LE));
+                    IntVector hb = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, qh + l, LE));
+                    int g = l / 16;
+                    FloatVector w1 = ((FloatVector) ql0.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g)));
+                    FloatVector w2 = ((FloatVector) ql1.and(0xF).or(hb.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 16)));
+                    FloatVector w3 = ((FloatVector) ql0.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(0x30)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 32)));
+                    FloatVector w4 = ((FloatVector) ql1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32)
+                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 48)));
                     int x = qk + 128 * h + l;
                     b0 = w4.fma(FloatVector.fromArray(F, q, x + 96), w3.fma(FloatVector.fromArray(F, q, x + 64),
                             w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b0))));
@@ -92,7 +108,7 @@ final class Q6_KVectorMatrix extends VectorQuantMatrix {
                             w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b3))));
                 }
             }
-            float dw = QuantBlocks.f16(data, b + 208);
+            float dw = Float.float16ToFloat(data.get(I16_LE, b + 208));
             acc0 = b0.fma(FloatVector.broadcast(F, dw * qd[qk / 256]), acc0);
             acc1 = b1.fma(FloatVector.broadcast(F, dw * qd[(qk + cols) / 256]), acc1);
             acc2 = b2.fma(FloatVector.broadcast(F, dw * qd[(qk + 2 * cols) / 256]), acc2);

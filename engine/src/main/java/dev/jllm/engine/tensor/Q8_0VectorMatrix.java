@@ -32,7 +32,7 @@ final class Q8_0VectorMatrix extends VectorQuantMatrix {
                 FloatVector w = FloatVectors.bytesToF32(ByteVector.fromMemorySegment(B, data, b + 2 + j, LE));
                 s = w.fma(FloatVector.fromArray(F, q, qk + j), s);
             }
-            acc = s.fma(FloatVector.broadcast(F, QuantBlocks.f16(data, b) * qd[d0 + k]), acc);
+            acc = s.fma(FloatVector.broadcast(F, Float.float16ToFloat(data.get(I16_LE, b)) * qd[d0 + k]), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
@@ -53,7 +53,7 @@ final class Q8_0VectorMatrix extends VectorQuantMatrix {
                 s2 = w.fma(FloatVector.fromArray(F, q, qk + 2 * cols + j), s2);
                 s3 = w.fma(FloatVector.fromArray(F, q, qk + 3 * cols + j), s3);
             }
-            float dw = QuantBlocks.f16(data, b);
+            float dw = Float.float16ToFloat(data.get(I16_LE, b));
             int dk = q0 / 32 + k;
             acc0 = s0.fma(FloatVector.broadcast(F, dw * qd[dk]), acc0);
             acc1 = s1.fma(FloatVector.broadcast(F, dw * qd[dk + blocks]), acc1);
