@@ -17,7 +17,8 @@ public class Health implements HealthCheck {
         var b = HealthCheckResponse.named("model-loaded").status(engine.ready());
         if (engine.ready()) {
             var s = engine.scheduler().stats();
-            b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved());
+            b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved())
+                    .withData("tokens_generated", s.tokensGenerated()).withData("cancelled", s.cancelled());
         }
         return b.build();
     }

@@ -70,8 +70,9 @@ public final class Scheduler implements AutoCloseable {
     private long kvReserved;
     private long steps;
     private long tokensGenerated;
+    private long cancelledCount;
 
-    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0);
+    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0, 0);
     private volatile boolean closed;
     private final Thread thread;
 
@@ -178,6 +179,7 @@ public final class Scheduler implements AutoCloseable {
             for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
                 Sequence s = it.next();
                 if (s.req.requestId().equals(id)) {
+                    cancelledCount++;
                     finish(s, FinishReason.CANCELLED, "");
                     it.remove();
                     found = true;
@@ -309,7 +311,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void publishStats() {
-        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated);
+        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated, cancelledCount);
     }
 
     @Override

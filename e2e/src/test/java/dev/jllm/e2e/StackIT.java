@@ -1,0 +1,336 @@
+package dev.jllm.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.Models;
+import dev.jllm.engine.kv.KvCache;
+import dev.jllm.tokenizer.Tokenizer;
+import dev.jllm.tokenizer.Tokenizers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The whole stack as a user runs it: {@code ./stack up} (real Kafka broker, real PostgreSQL, the four packaged
+ * services), OpenAI requests over HTTP, {@code ./stack down}. Answers are checked against llama.cpp's golden
+ * output and against the engine run in-process, one prompt at a time (so batching must not change anything).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StackIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(120);
+
+    static Path repo;
+    static Path shared;
+    static Path model;
+    static Path stateDir;
+    static int base;
+    static Map<String, String> env;
+    static HttpClient http;
+
+    @BeforeAll
+    static void up() throws Exception {
+        repo = Path.of(System.getProperty("jllm.repo.dir", "..")).toAbsolutePath().normalize();
+        shared = Path.of(System.getProperty("jllm.shared.dir", "../../shared")).toAbsolutePath().normalize();
+        model = shared.resolve("models/stories260K/stories260K.gguf");
+        assertTrue(Files.isRegularFile(model), "missing " + model + " (../shared must be beside the repository)");
+        stateDir = Files.createTempDirectory("jllm-e2e-stack");
+        base = freeBlockOfPorts(4);
+        env = new HashMap<>();
+        env.put("MODEL", model.toString());
+        env.put("JLLM_STACK_DIR", stateDir.toString());
+        env.put("JLLM_PORT_BASE", String.valueOf(base));
+        env.put("JLLM_KAFKA_PORT", String.valueOf(freePort()));
+        env.put("JLLM_PG_PORT", String.valueOf(freePort()));
+        env.put("JAVA_HOME", System.getProperty("java.home"));
+        Run r = stack("up", Duration.ofMinutes(6));
+        assertEquals(0, r.exit, "./stack up failed:\n" + r.output + logs());
+        assertTrue(r.output.contains("http://127.0.0.1:" + base + "/v1"), r.output);
+        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    @AfterAll
+    static void down() throws Exception {
+        if (env == null) return;
+        List<Long> pids = new ArrayList<>();
+        try (var files = Files.list(stateDir)) {
+            for (Path p : files.filter(f -> f.toString().endsWith(".pid")).toList()) pids.add(Long.parseLong(Files.readString(p).trim()));
+        }
+        Run r = stack("down", Duration.ofMinutes(2));
+        assertEquals(0, r.exit, r.output);
+        for (long pid : pids) {
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " survived ./stack down");
+        }
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    @Test
+    @Order(1)
+    void greedyCompletionEqualsLlamaCppGolden() throws Exception {
+        JsonNode golden = JSON.readTree(shared.resolve("golden/stories260K.llamacpp.kvf32.json").toFile());
+        int n = golden.get("generated_ids").size();
+        JsonNode resp = post("/v1/completions", Map.of("model", "stories260K", "prompt", "Once upon a time",
+                "max_tokens", n, "temperature", 0));
+        assertEquals(golden.get("generated_text").asText(), resp.at("/choices/0/text").asText());
+        assertEquals("length", resp.at("/choices/0/finish_reason").asText());
+        assertEquals(golden.get("prompt_ids").size(), resp.at("/usage/prompt_tokens").asInt());
+        assertEquals(n, resp.at("/usage/completion_tokens").asInt());
+        assertEquals("text_completion", resp.get("object").asText());
+    }
+
+    @Test
+    @Order(2)
+    void streamingEqualsNonStreaming() throws Exception {
+        Map<String, Object> body = Map.of("model", "stories260K", "prompt", "Once upon a time", "max_tokens", 40,
+                "temperature", 0, "stream", true, "stream_options", Map.of("include_usage", true));
+        Stream s = stream("/v1/completions", body);
+        JsonNode whole = post("/v1/completions", Map.of("model", "stories260K", "prompt", "Once upon a time", "max_tokens", 40, "temperature", 0));
+        assertEquals(whole.at("/choices/0/text").asText(), s.text);
+        assertEquals("length", s.finishReason);
+        assertEquals(40, s.usage.get("completion_tokens").asInt());
+        assertTrue(s.done, "no data: [DONE]");
+    }
+
+    @Test
+    @Order(3)
+    void concurrentRequestsEachGetTheirOwnAnswer() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The cat", "Lily and Tom", "One day, a big dog",
+                "The sun was", "There was a boy", "Sam had a red ball", "In the park");
+        int maxTokens = 24;
+        List<String> expected = new ArrayList<>();
+        try (LanguageModel m = Models.load(model)) {
+            Tokenizer t = Tokenizers.fromGguf(model);
+            for (String p : prompts) expected.add(greedy(m, t, p, maxTokens));
+        }
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            Map<String, Object> body = Map.of("model", "stories260K", "prompt", prompts.get(i), "max_tokens", maxTokens,
+                    "temperature", 0, "stream", i % 2 == 0);
+            boolean streamed = i % 2 == 0;
+            answers.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return streamed ? stream("/v1/completions", body).text : post("/v1/completions", body).at("/choices/0/text").asText();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(expected.get(i), answers.get(i).get(2, TimeUnit.MINUTES), "prompt: " + prompts.get(i));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void chatCompletionStreamsRoleThenContent() throws Exception {
+        Stream s = stream("/v1/chat/completions", Map.of("model", "stories260K", "max_tokens", 12, "temperature", 0,
+                "stream", true, "messages", List.of(Map.of("role", "user", "content", "Tell me a story"))));
+        assertEquals("assistant", s.chunks.get(0).at("/choices/0/delta/role").asText());
+        assertEquals("chat.completion.chunk", s.chunks.get(0).get("object").asText());
+        assertTrue(List.of("length", "stop").contains(s.finishReason), s.finishReason);
+        assertTrue(s.done);
+    }
+
+    @Test
+    @Order(5)
+    void errorsAreOpenAiShaped() throws Exception {
+        HttpResponse<String> r = raw("/v1/completions", "{\"model\":\"nope\",\"prompt\":\"x\"}");
+        assertEquals(404, r.statusCode());
+        assertEquals("model_not_found", JSON.readTree(r.body()).at("/error/code").asText());
+
+        r = raw("/v1/chat/completions", "{not json");
+        assertEquals(400, r.statusCode());
+        assertEquals("invalid_request_error", JSON.readTree(r.body()).at("/error/type").asText());
+
+        // the budget check needs the tokenizer: it comes back through Kafka as an error event
+        r = raw("/v1/completions", JSON.writeValueAsString(Map.of("model", "stories260K", "prompt", "Once upon a time",
+                "max_tokens", 100_000)));
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("context_length_exceeded", JSON.readTree(r.body()).at("/error/code").asText());
+    }
+
+    @Test
+    @Order(6)
+    void aClientThatDisconnectsCancelsItsGeneration() throws Exception {
+        long before = inferenceHealth().at("/checks/0/data/cancelled").asLong();
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base + "/v1/completions"))
+                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("model", "stories260K",
+                        "prompt", "Once upon a time", "max_tokens", 450, "temperature", 0.8, "stream", true)))).build();
+        HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = resp.body()) {
+            assertTrue(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).readLine().startsWith("data: "));
+        } // closing the body closes the connection mid-stream
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long after = before;
+        while (after == before && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            after = inferenceHealth().at("/checks/0/data/cancelled").asLong();
+        }
+        assertEquals(before + 1, after, "the inference side never saw the cancel");
+    }
+
+    @Test
+    @Order(7)
+    void stackUpTwiceSaysItIsAlreadyRunning() throws Exception {
+        Run r = stack("up", Duration.ofMinutes(1));
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.contains("already running"), r.output);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** The engine alone, greedy, one prompt: the reference for what the stack must answer. */
+    static String greedy(LanguageModel m, Tokenizer t, String prompt, int maxTokens) {
+        int[] ids = t.encode(prompt, true, false);
+        KvCache cache = m.newCache();
+        float[] logits = m.forward(cache, ids);
+        var decoder = t.newStreamingDecoder(List.of());
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < maxTokens; i++) {
+            int best = 0;
+            for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+            if (t.isEog(best)) break;
+            out.append(decoder.accept(best).text());
+            if (i + 1 < maxTokens) logits = m.forward(cache, best);
+        }
+        return out.append(decoder.finish()).toString();
+    }
+
+    record Run(int exit, String output) {}
+
+    static Run stack(String command, Duration timeout) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", repo.resolve("stack").toString(), command)
+                .directory(repo.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new Run(-1, "timed out after " + timeout + "\n" + out.getNow(""));
+        }
+        return new Run(p.exitValue(), out.get(10, TimeUnit.SECONDS));
+    }
+
+    static String logs() throws IOException {
+        StringBuilder sb = new StringBuilder();
+        try (var files = Files.list(stateDir)) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".log")).toList()) {
+                List<String> lines = Files.readAllLines(f);
+                sb.append("\n--- ").append(f.getFileName()).append('\n')
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
+            }
+        }
+        return sb.toString();
+    }
+
+    static JsonNode post(String path, Object body) throws Exception {
+        HttpResponse<String> r = raw(path, JSON.writeValueAsString(body));
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    static HttpResponse<String> raw(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base + path)).timeout(REQUEST_TIMEOUT)
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode inferenceHealth() throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (base + 2) + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    static final class Stream {
+        final List<JsonNode> chunks = new ArrayList<>();
+        String text = "";
+        String finishReason;
+        JsonNode usage;
+        boolean done;
+    }
+
+    static Stream stream(String path, Object body) throws Exception {
+        HttpResponse<String> r = raw(path, JSON.writeValueAsString(body));
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+        Stream s = new Stream();
+        StringBuilder text = new StringBuilder();
+        for (String line : r.body().split("\n")) {
+            if (!line.startsWith("data: ")) continue;
+            String data = line.substring(6);
+            if (data.equals("[DONE]")) {
+                s.done = true;
+                continue;
+            }
+            assertFalse(s.done, "data after [DONE]");
+            JsonNode c = JSON.readTree(data);
+            s.chunks.add(c);
+            if (c.hasNonNull("usage")) s.usage = c.get("usage");
+            JsonNode choice = c.path("choices").path(0);
+            if (choice.isMissingNode()) continue;
+            if (choice.has("text")) text.append(choice.get("text").asText());
+            if (choice.path("delta").has("content")) text.append(choice.path("delta").get("content").asText());
+            if (choice.hasNonNull("finish_reason")) s.finishReason = choice.get("finish_reason").asText();
+        }
+        s.text = text.toString();
+        return s;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A base port with {@code n} consecutive free ports (the stack's services use base .. base+3). */
+    static int freeBlockOfPorts(int n) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int b = ThreadLocalRandom.current().nextInt(20_000, 60_000);
+            boolean ok = true;
+            for (int i = 0; i < n && ok; i++) {
+                try (ServerSocket s = new ServerSocket(b + i)) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    ok = false;
+                }
+            }
+            if (ok) return b;
+        }
+        throw new IOException("no block of " + n + " free ports");
+    }
+}
