@@ -16,17 +16,21 @@ public final class Logits {
 
     /**
      * {@code sum_i exp(x[i] - shift)} over {@code [0, n)}, also storing each {@code exp(x[i] - shift)} into
-     * {@code out} when it is not null ({@code out} may be {@code x}). Vector API {@code EXP} lanes; each vector's
-     * lanes are added in float, the running total in double.
+     * {@code out} when it is not null ({@code out} may be {@code x}). Vector API {@code EXP} lanes, summed lane-wise in float, the
+     * lanes then added in double.
      */
     public static double expShifted(float[] x, int n, float shift, float[] out) {
-        double sum = 0;
+        // lane-wise partial sums, then the lanes in a fixed order: reduceLanes(ADD) has no fixed order, and a
+        // sampler should give the same draw whether its code is interpreted or compiled
+        FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector e = FloatVector.fromArray(F, x, i).sub(shift).lanewise(VectorOperators.EXP);
             if (out != null) e.intoArray(out, i);
-            sum += e.reduceLanes(VectorOperators.ADD);
+            acc = acc.add(e);
         }
+        double sum = 0;
+        for (float lane : acc.toArray()) sum += lane;
         for (; i < n; i++) {
             float e = (float) Math.exp(x[i] - shift);
             if (out != null) out[i] = e;
