@@ -10,7 +10,7 @@
 //   (head_dim + chunk) * 4 bytes; n_splits = ceil(span / chunk) (splits past the end write m = -inf).
 // Pass 2, jllm_attention_decode_combine: out[s][h][:] = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
 //   Launch: grid (n_heads, n_seqs), block (head_dim rounded up to 32, at most 1024).
-// Shapes: q, out [n_seqs][n_heads][head_dim]; caches [n_seqs][n_kv_heads][W][head_dim] f32.
+// Shapes: q, out [n_seqs][n_heads][head_dim]; caches [n_seqs][W][n_kv_heads][head_dim] f32 (slot-major).
 #include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
@@ -37,12 +37,13 @@ extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
     const float* qh = q + ((size_t) s * n_heads + h) * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) qs[d] = qh[d] * scale;
     __syncthreads();
-    const float* kc = k_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
-    const float* vc = v_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
+    const size_t row = (size_t) n_kv_heads * head_dim;  // floats per slot
+    const float* kc = k_cache + (size_t) s * window * row + (size_t) g * head_dim;
+    const float* vc = v_cache + (size_t) s * window * row + (size_t) g * head_dim;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
     // scores: one warp per key
     for (int i = warp; i < count; i += nwarps) {
-        const float* kr = kc + (size_t) ((first + i) % window) * head_dim;
+        const float* kr = kc + (size_t) ((first + i) % window) * row;
         float acc = 0.f;
         for (int d = lane; d < head_dim; d += 32) acc += qs[d] * kr[d];
         acc = warp_sum(acc);
@@ -61,7 +62,7 @@ extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
     l = block_sum(l, scratch);  // block_sum's barriers also publish p[]
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         float acc = 0.f;
-        for (int i = 0; i < count; i++) acc += p[i] * vc[(size_t) ((first + i) % window) * head_dim + d];
+        for (int i = 0; i < count; i++) acc += p[i] * vc[(size_t) ((first + i) % window) * row + d];
         o[d] = acc;
     }
     if (threadIdx.x == 0) { part_ml[part * 2] = m; part_ml[part * 2 + 1] = l; }

@@ -5,7 +5,7 @@
 // Keys come from the rolling cache (slot p mod W), so a batch may continue a cached prefix; the caller
 // keeps, per sequence, (last position in the batch - first position in the batch) + span <= W.
 // GQA: head h reads kv head h / (n_heads / n_kv_heads).
-// Shapes: q, out [n_tokens][n_heads][head_dim]; caches [n_seqs][n_kv_heads][W][head_dim] f32;
+// Shapes: q, out [n_tokens][n_heads][head_dim]; caches [n_seqs][W][n_kv_heads][head_dim] f32 (slot-major);
 //         positions, seq_slots [n_tokens] int32. head_dim <= 256.
 // Launch: grid (ceil(n_tokens / 16), n_heads), block (256) = 16 queries x 16 lanes;
 //         dynamic shared memory 3 * 16 * head_dim * 4 bytes (48 KiB at head_dim 256).
@@ -63,15 +63,16 @@ extern "C" __global__ void __launch_bounds__(256) jllm_attention_prefill(
         if (s < 0) break;
         for (int i = 0; i < PF_BQ; i++) if (q_seq[i] == s) done |= 1u << i;
         const int lo = lo_pos, hi = hi_pos;
-        const float* kc = k_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
-        const float* vc = v_cache + ((size_t) s * n_kv_heads + g) * window * head_dim;
+        const size_t row = (size_t) n_kv_heads * head_dim;  // floats per slot
+        const float* kc = k_cache + (size_t) s * window * row + (size_t) g * head_dim;
+        const float* vc = v_cache + (size_t) s * window * row + (size_t) g * head_dim;
         const bool mine = has_q && q_seq[qi] == s;
         const int my_pos = q_pos[qi];
         for (int kt = lo; kt <= hi; kt += PF_BK) {
             __syncthreads();
             for (int i = threadIdx.x; i < PF_BK * head_dim; i += blockDim.x) {
                 const int p = kt + i / head_dim, d = i % head_dim;
-                const size_t off = (size_t) (p % window) * head_dim + d;
+                const size_t off = (size_t) (p % window) * row + d;
                 Ks[i] = p <= hi ? kc[off] : 0.f;
                 Vs[i] = p <= hi ? vc[off] : 0.f;
             }

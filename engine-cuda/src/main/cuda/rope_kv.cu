@@ -1,7 +1,8 @@
 // RoPE on q and k, fused with the KV-cache write.
 // For token t at position pos = positions[t] of sequence s = seq_slots[t]:
 //   q[t][h] rotated in place (h < n_heads); k[t][g] rotated and stored with v[t][g] (g < n_kv_heads) at
-//   k_cache[s][g][pos mod W][:] and v_cache[s][g][pos mod W][:]  (rolling buffer of W slots).
+//   k_cache[s][pos mod W][g][:] and v_cache[s][pos mod W][g][:]  (rolling buffer of W slots; slot-major,
+//   the CPU KvCache's [capacity][kvDim] layout per sequence and layer).
 // Pair i (i < rot_dim / 2) rotates by angle pos * inv_freq[i]; inv_freq already holds the base, the
 // Llama 3 frequency scaling or rope_freqs factors (computed on the host, dev.jllm.cuda.ref.RopeRef).
 // pairing 0 = adjacent pairs (x[2i], x[2i+1]) (GGML "normal", llama2.c);
@@ -10,7 +11,7 @@
 // Within one launch the tokens of a sequence must map to distinct slots (at most W tokens per sequence):
 // tokens run in parallel, so two writes to one slot would race. The host chunks longer batches.
 // Shapes: q [n_tokens][n_heads][head_dim], k, v [n_tokens][n_kv_heads][head_dim];
-//         caches [n_seqs][n_kv_heads][W][head_dim] f32; positions, seq_slots [n_tokens] int32.
+//         caches [n_seqs][W][n_kv_heads][head_dim] f32; positions, seq_slots [n_tokens] int32.
 // Launch: grid (n_tokens, n_heads + n_kv_heads), block (head_dim / 2 rounded up to 32, at most 512).
 #include "common.cuh"
 
@@ -43,7 +44,7 @@ extern "C" __global__ void __launch_bounds__(512) jllm_rope_kv(
     __syncthreads();
     const int g = h - n_heads;
     const size_t slot = (size_t) (pos % window);
-    const size_t dst = (((size_t) seq_slots[t] * n_kv_heads + g) * window + slot) * head_dim;
+    const size_t dst = (((size_t) seq_slots[t] * window + slot) * n_kv_heads + g) * head_dim;
     const float* vt = v + ((size_t) t * n_kv_heads + g) * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         k_cache[dst + d] = x[d];

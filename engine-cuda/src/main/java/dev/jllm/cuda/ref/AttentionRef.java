@@ -3,7 +3,7 @@ package dev.jllm.cuda.ref;
 /**
  * CPU twin of {@code attention_decode.cu} and {@code attention_prefill.cu}: softmax attention of a query
  * at position {@code pos} of sequence {@code s} over the positions {@code p} with
- * {@code pos - span < p <= pos}, read from the rolling cache {@code [nSeqs][nKvHeads][window][headDim]} at
+ * {@code pos - span < p <= pos}, read from the rolling, slot-major cache {@code [nSeqs][window][nKvHeads][headDim]} at
  * slot {@code p mod window}; head {@code h} reads kv head {@code h / (nHeads / nKvHeads)}. Plain two-pass
  * softmax in double: the split-K and online-softmax kernels must agree with it within tolerance.
  */
@@ -19,11 +19,12 @@ public final class AttentionRef {
         int n = pos - first + 1;
         double[] score = new double[n];
         double max = Double.NEGATIVE_INFINITY;
-        int base = (seq * nKvHeads + g) * window;
+        int row = nKvHeads * headDim;  // floats per slot
+        int base = seq * window * row + g * headDim;
         for (int i = 0; i < n; i++) {
             int slot = (first + i) % window;
             double acc = 0;
-            for (int d = 0; d < headDim; d++) acc += (double) q[qOff + d] * scale * kCache[(base + slot) * headDim + d];
+            for (int d = 0; d < headDim; d++) acc += (double) q[qOff + d] * scale * kCache[base + slot * row + d];
             score[i] = acc;
             max = Math.max(max, acc);
         }
@@ -34,7 +35,7 @@ public final class AttentionRef {
         }
         for (int d = 0; d < headDim; d++) {
             double acc = 0;
-            for (int i = 0; i < n; i++) acc += score[i] * vCache[(base + (first + i) % window) * headDim + d];
+            for (int i = 0; i < n; i++) acc += score[i] * vCache[base + ((first + i) % window) * row + d];
             out[outOff + d] = (float) (acc / sum);
         }
     }

@@ -55,7 +55,7 @@ public final class RopeRef {
 
     /**
      * The whole kernel: rotates q and k in place and writes k, v of each token to the caches
-     * {@code [nSeqs][nKvHeads][window][headDim]} at slot {@code pos mod window} of its sequence.
+     * {@code [nSeqs][window][nKvHeads][headDim]} (slot-major) at slot {@code pos mod window} of its sequence.
      */
     public static void ropeKv(float[] q, float[] k, float[] v, float[] kCache, float[] vCache, int[] positions,
                               int[] seqSlots, float[] invFreq, int nHeads, int nKvHeads, int headDim, int rotDim,
@@ -66,7 +66,7 @@ public final class RopeRef {
             for (int g = 0; g < nKvHeads; g++) {
                 int src = (t * nKvHeads + g) * headDim;
                 rotate(k, src, rotDim, pairing, pos, invFreq);
-                int dst = ((seqSlots[t] * nKvHeads + g) * window + pos % window) * headDim;
+                int dst = ((seqSlots[t] * window + pos % window) * nKvHeads + g) * headDim;
                 System.arraycopy(k, src, kCache, dst, headDim);
                 System.arraycopy(v, src, vCache, dst, headDim);
             }

@@ -60,8 +60,8 @@ class AttentionRefTest {
             for (int g = 0; g < nKv; g++) {
                 kHist[g][pos] = TestData.floats(rnd, hd, 1);
                 vHist[g][pos] = TestData.floats(rnd, hd, 1);
-                System.arraycopy(kHist[g][pos], 0, kc, (g * window + pos % window) * hd, hd);
-                System.arraycopy(vHist[g][pos], 0, vc, (g * window + pos % window) * hd, hd);
+                System.arraycopy(kHist[g][pos], 0, kc, ((pos % window) * nKv + g) * hd, hd);
+                System.arraycopy(vHist[g][pos], 0, vc, ((pos % window) * nKv + g) * hd, hd);
             }
             float[] q = TestData.floats(rnd, nHeads * hd, 2);
             float[] out = AttentionRef.decode(q, kc, vc, new int[]{pos}, nHeads, nKv, hd, window, span, scale);
