@@ -13,6 +13,10 @@ import dev.jllm.engine.tensor.MatOps;
  * <p>Keys and values before the chunk come from the sequence's cache; the chunk's own come from {@code k}
  * and {@code v}, so a rolling buffer of exactly the window suffices for chunks of any length.
  * {@link #store} appends the chunk to the caches afterwards.
+ *
+ * <p>With an F16 cache the products take F16 inputs, as ggml computes them: the query is rounded to F16 for
+ * {@code q.k}, and the softmax weights for {@code weights.v} (this reproduces llama.cpp's logits with an F16 KV
+ * cache to ~1e-6).
  */
 public final class Attention {
     private Attention() {
@@ -39,6 +43,7 @@ public final class Attention {
                 int pos = batch.position(t);
                 int lo = spec.firstVisible(pos);
                 int qOff = t * qDim + h * headDim;
+                cache.round(q, qOff, headDim); // this head's slice only: no other unit reads it
                 // scores over cached positions [lo, pos0), then the chunk's own [max(lo, pos0), pos]
                 int cached = Math.max(0, seg.pos0() - lo);
                 if (cached > 0) cache.scores(layer, kvh, lo, seg.pos0(), q, qOff, scale, att, 0);
@@ -50,6 +55,7 @@ public final class Attention {
                     att[cnt++] = VecOps.dot(q, qOff, k, kOff, headDim) * scale;
                 }
                 Ops.softmax(att, 0, cnt);
+                cache.round(att, 0, cnt);
                 // weighted sum of values
                 int oOff = t * qDim + h * headDim;
                 java.util.Arrays.fill(out, oOff, oOff + headDim, 0f);
