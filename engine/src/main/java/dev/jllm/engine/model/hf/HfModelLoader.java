@@ -111,7 +111,10 @@ public final class HfModelLoader {
             scratch.close();
             st.close();
         };
-        return new Transformer(c, embedding, layers, outputNorm, output, chunk, w.bytes(), resources);
+        // bytes read per token: every matrix once, but of the embedding only one row (unless it is also the output)
+        long embBytes = w.tensor(embName).data().byteSize();
+        long perToken = w.bytes() + embBytes / vocab - (c.tiedEmbeddings() ? 0 : embBytes);
+        return new Transformer(c, embedding, layers, outputNorm, output, chunk, perToken, resources);
     }
 
     private static SwiGluFfn swiglu(HfWeights w, String w1, String w2, String w3, int hidden, int dim) {

@@ -192,6 +192,16 @@ class HfLoaderTest {
     }
 
     @Test
+    void weightBytesPerTokenCountOneEmbeddingRow() throws IOException {
+        Assumptions.assumeTrue(Files.isDirectory(SRC), "shared reference data not found at " + SRC);
+        try (Transformer m = HfModelLoader.load(SRC.resolve("hf"), LoadOptions.DEFAULT)) {
+            // by hand, F32: lm_head 2048x64 + one embedding row 64 + 2 layers x (q,k,v,o 4x64x64 + 3x64x172)
+            long expected = 4L * (2048 * 64 + 64 + 2 * (4 * 64 * 64 + 3 * 64 * 172));
+            assertEquals(expected, m.weightBytes());
+        }
+    }
+
+    @Test
     void formatAcceptsOnlyHfFolders() throws IOException {
         Assumptions.assumeTrue(Files.isDirectory(SRC), "shared reference data not found at " + SRC);
         HfModelFormat f = new HfModelFormat();
