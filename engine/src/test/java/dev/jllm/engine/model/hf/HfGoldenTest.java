@@ -64,6 +64,28 @@ class HfGoldenTest {
         }
     }
 
+    /** The window matters: without it the logits move by as much as HF measured (window-check.json). */
+    @org.junit.jupiter.api.Test
+    void mistralWithoutItsWindowMovesAsMuchAsInTransformers() throws IOException {
+        Path dir = SHARED.resolve("golden/random/mistral-swa");
+        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("window-check.json")), "shared reference data not found at " + dir);
+        double hfDiff = ((Number) ((Map<?, ?>) Json.parse(Files.readString(dir.resolve("window-check.json"))))
+                .get("max_abs_logit_diff_without_window")).doubleValue();
+        Map<?, ?> ref = (Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(dir.resolve("reference.json"))))
+                .get("cases")).get("a");
+        int[] prompt = ints((List<?>) ref.get("prompt_ids"));
+        try (Transformer model = HfModelLoader.load(dir.resolve("hf"), LoadOptions.DEFAULT.withSlidingWindow(0))) {
+            assertEquals(0, model.config().slidingWindow());
+            float[] expected = readF32(dir.resolve("a.prompt_logits.f32"), prompt.length * 2048);
+            float[][] all = model.forwardAll(model.newCache(), prompt);
+            float worst = 0;
+            for (int i = 0; i < prompt.length; i++) {
+                for (int j = 0; j < 2048; j++) worst = Math.max(worst, Math.abs(expected[i * 2048 + j] - all[i][j]));
+            }
+            assertEquals(hfDiff, worst, 1e-3, "max |logit diff| without the window");
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"tinystories656K"})
     void tinyStoriesMatchesTransformers(String ignored) throws IOException {
