@@ -40,7 +40,7 @@ final class BpeModel implements TokenizerModel {
     private final String[] extraSymbols;     // merge results that are no token: symbol ids n_vocab + i
     private final int[] byteSymbol = new int[256];   // byte-level: symbol id of each byte's character
     private final byte[][] decoded;          // [n_vocab][*]
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>(1 << 14);
 
     /** Text normalization of the character-level flavour (HF normalizers / Metaspace). */
     interface Normalizer {

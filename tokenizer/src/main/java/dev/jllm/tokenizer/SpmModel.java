@@ -19,6 +19,7 @@ final class SpmModel implements TokenizerModel {
     private final boolean byteFallback;
     private final byte[][] decoded;   // [n_vocab][*] bytes of normal / byte / user-defined tokens
     private final int[] mergeRank;    // [n_vocab] dense rank of the score, 0 = best
+    private final BpeModel.LongIntMap innerPairs;   // (char a << 16 | char b) present if ab occurs inside a token
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -35,6 +36,13 @@ final class SpmModel implements TokenizerModel {
                 rank++;
             }
             mergeRank[order[r]] = rank;   // dense rank of the score: equal scores, equal rank
+        }
+        this.innerPairs = new BpeModel.LongIntMap(vocab.size() * 4);
+        for (int id = 0; id < vocab.size(); id++) {
+            String p = vocab.piece(id);
+            for (int i = 1; i < p.length(); i++) {
+                innerPairs.put(((long) p.charAt(i - 1) << 16) | p.charAt(i), 1);
+            }
         }
         this.decoded = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
@@ -60,22 +68,67 @@ final class SpmModel implements TokenizerModel {
         if (s.isEmpty()) {
             return;
         }
-        // symbols: one per code point, as char ranges of s
-        int n = s.codePointCount(0, s.length());
-        int[] start = new int[n];   // [n] char offset
-        int[] len = new int[n];     // [n] chars; 0 = merged away
-        int[] prev = new int[n];    // [n]
-        int[] next = new int[n];    // [n]
-        for (int i = 0, off = 0; i < n; i++) {
+        // the text is cut into chunks where no token can span the cut (the two characters never stand
+        // side by side inside a token): each chunk merges on its own with the same result as the whole
+        // text would, in small arrays and a small heap
+        Scratch w = new Scratch();
+        boolean[] prevUnknown = {false};
+        int chunkStart = 0;
+        for (int off = 0; off < s.length(); ) {
             int cl = Character.charCount(s.codePointAt(off));
-            start[i] = off;
-            len[i] = cl;
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
+            int end = off + cl;
+            if (end == s.length() || !mayJoin(s.charAt(end - 1), s.charAt(end))) {
+                encodeChunk(s, chunkStart, end, w, out, prevUnknown);
+                chunkStart = end;
+            }
+            off = end;
+        }
+    }
+
+    /** Per-call work arrays, grown to the longest chunk. */
+    private static final class Scratch {
+        int[] start = new int[64];   // [n] char offset of each symbol
+        int[] len = new int[64];     // [n] chars; 0 = merged away
+        int[] prev = new int[64];    // [n]
+        int[] next = new int[64];    // [n]
+        final LongHeap queue = new LongHeap(64);
+
+        void ensure(int n) {
+            if (start.length < n) {
+                int c = Math.max(n, start.length * 2);
+                start = new int[c];
+                len = new int[c];
+                prev = new int[c];
+                next = new int[c];
+            }
+        }
+    }
+
+    /** Symbols of s[from, to) (one per code point), merged, emitted. */
+    private void encodeChunk(String s, int from, int to, Scratch w, IntList out, boolean[] prevUnknown) {
+        w.ensure(to - from);
+        int n = 0;
+        for (int off = from; off < to; n++) {
+            int cl = Character.charCount(s.codePointAt(off));
+            w.start[n] = off;
+            w.len[n] = cl;
+            w.prev[n] = n - 1;
+            w.next[n] = off + cl < to ? n + 1 : -1;
             off += cl;
         }
-        LongHeap queue = new LongHeap(n);
-        for (int i = 1; i < n; i++) {
+        mergeChunk(s, w.start, w.len, w.prev, w.next, 0, n, w.queue);
+        emitChunk(s, w.start, w.len, w.next, 0, out, prevUnknown);
+    }
+
+    /** Whether some token holds the two characters side by side. */
+    private boolean mayJoin(char a, char b) {
+        return innerPairs.get(((long) a << 16) | b) >= 0;
+    }
+
+    /** The merge loop over symbols [from, to). */
+    private void mergeChunk(String s, int[] start, int[] len, int[] prev, int[] next, int from, int to, LongHeap queue) {
+        queue.clear();
+        for (int i = from + 1; i < to; i++) {
             tryAddBigram(s, start, len, i - 1, i, queue);
         }
         while (!queue.isEmpty()) {
@@ -101,23 +154,26 @@ final class SpmModel implements TokenizerModel {
             tryAddBigram(s, start, len, prev[left], left, queue);
             tryAddBigram(s, start, len, left, next[left], queue);
         }
-        boolean prevUnknown = false;
-        for (int i = 0; i != -1; i = next[i]) {
+    }
+
+    /** Ids of the symbols left in a chunk; the unknown-token run state carries across chunks. */
+    private void emitChunk(String s, int[] start, int[] len, int[] next, int from, IntList out, boolean[] prevUnknown) {
+        for (int i = from; i != -1; i = next[i]) {
             int id = vocab.id(s, start[i], start[i] + len[i]);
             if (id >= 0) {
                 out.add(id);
-                prevUnknown = false;
+                prevUnknown[0] = false;
             } else if (byteFallback) {
                 for (byte b : s.substring(start[i], start[i] + len[i]).getBytes(StandardCharsets.UTF_8)) {
                     out.add(vocab.byteId(b));
                 }
-            } else if (!prevUnknown) {
+            } else if (!prevUnknown[0]) {
                 if (vocab.unk < 0) {
                     throw new TokenizerException("tokenizer: text holds a character outside the vocabulary ("
                             + s.substring(start[i], start[i] + len[i]) + ") and the vocabulary has neither byte tokens nor an unknown token");
                 }
                 out.add(vocab.unk);
-                prevUnknown = true;
+                prevUnknown[0] = true;
             }
         }
     }
