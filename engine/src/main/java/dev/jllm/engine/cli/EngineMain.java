@@ -25,7 +25,8 @@ public final class EngineMain {
     static {
         register("generate", GenerateCommand::run, GenerateCommand.USAGE);
         register("logits", LogitsCommand::run, LogitsCommand.USAGE);
-        // bench and synth are registered here by the kernels' commands
+        register("bench", BenchCommand::run, BenchCommand.USAGE);
+        register("synth", SynthCommand::run, SynthCommand.USAGE);
     }
 
     private EngineMain() {

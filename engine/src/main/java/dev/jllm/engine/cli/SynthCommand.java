@@ -1,0 +1,41 @@
+package dev.jllm.engine.cli;
+
+import dev.jllm.engine.bench.Shapes;
+import dev.jllm.engine.bench.SyntheticGguf;
+import dev.jllm.gguf.GgmlType;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code engine synth --shape NAME --type T --out FILE.gguf [--seed N]}: writes a random-weight GGUF of a named shape. */
+public final class SynthCommand {
+    public static final String USAGE = "--shape " + String.join("|", Shapes.ALL.stream().map(Shapes::name).toList())
+            + " --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K --out FILE.gguf [--seed N]";
+
+    private SynthCommand() {
+    }
+
+    public static int run(List<String> argList) throws Exception {
+        Args args = new Args("synth", argList, Set.of("shape", "type", "out", "seed"), Set.of());
+        Shapes shape;
+        GgmlType type;
+        try {
+            shape = Shapes.named(args.require("shape"));
+            type = GgmlType.valueOf(args.require("type").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new Args.UsageException("synth: " + e.getMessage());
+        }
+        Path out = Path.of(args.require("out"));
+        long seed = args.getLong("seed", 1);
+        long t0 = System.nanoTime();
+        long bytes = SyntheticGguf.write(shape, type, out, seed);
+        StringBuilder json = new StringBuilder("{\"out\":");
+        Json.quote(json, out.toString());
+        json.append(String.format(Locale.ROOT, ",\"shape\":\"%s\",\"type\":\"%s\",\"tensor_bytes\":%d,\"seconds\":%.2f}",
+                shape.name(), type, bytes, (System.nanoTime() - t0) * 1e-9));
+        System.out.println(json);
+        return 0;
+    }
+}
