@@ -101,9 +101,21 @@ public final class GgufModelLoader {
         ModelConfig c = config;
         int e = c.nExperts(), hidden = c.expertFfnDim();
         WeightMatrix router = matrix(ROUTER.of(l), e, c.dim());
-        WeightMatrix[] w1 = experts(W1_EXPERTS.of(l), e, hidden, c.dim());
-        WeightMatrix[] w2 = experts(W2_EXPERTS.of(l), e, c.dim(), hidden);
-        WeightMatrix[] w3 = experts(W3_EXPERTS.of(l), e, hidden, c.dim());
+        WeightMatrix[] w1, w2, w3;
+        if (file.findTensor(W1_EXPERTS.of(l)).isPresent()) {
+            w1 = experts(W1_EXPERTS.of(l), e, hidden, c.dim());
+            w2 = experts(W2_EXPERTS.of(l), e, c.dim(), hidden);
+            w3 = experts(W3_EXPERTS.of(l), e, hidden, c.dim());
+        } else { // older files: one 2-D tensor per expert
+            w1 = new WeightMatrix[e];
+            w2 = new WeightMatrix[e];
+            w3 = new WeightMatrix[e];
+            for (int i = 0; i < e; i++) {
+                w1[i] = matrix(GgufTensorNames.expert(W1, l, i), hidden, c.dim());
+                w2[i] = matrix(GgufTensorNames.expert(W2, l, i), c.dim(), hidden);
+                w3[i] = matrix(GgufTensorNames.expert(W3, l, i), hidden, c.dim());
+            }
+        }
         SwiGluFfn[] ex = new SwiGluFfn[e];
         for (int i = 0; i < e; i++) ex[i] = new SwiGluFfn(w1[i], w2[i], w3[i]);
         return new SparseMoeFfn(router, ex, c.nExpertsUsed());

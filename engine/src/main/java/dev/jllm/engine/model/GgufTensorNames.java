@@ -13,6 +13,12 @@ public final class GgufTensorNames {
     public static final String OUTPUT = "output.weight";           // [vocab][dim]; absent when tied
     public static final String ROPE_FREQS = "rope_freqs.weight";   // [ropeDims / 2] frequency divisors
 
+    /** Expert {@code e}'s 2-D tensor in older MoE files ({@code blk.L.ffn_gate.E.weight}). */
+    public static String expert(Layer w, int layer, int e) {
+        String n = w.of(layer);
+        return n.substring(0, n.length() - ".weight".length()) + "." + e + ".weight";
+    }
+
     /** Per-layer weights; {@link #of(int)} gives the name in layer {@code l}. */
     public enum Layer {
         ATTN_NORM("attn_norm"),

@@ -167,4 +167,39 @@ class GgufLoaderErrorsTest {
         GgufException e = fails(t);
         assertTrue(e.getMessage().contains("blk.0.attn_q.weight") && e.getMessage().contains("Q5_0"), e.getMessage());
     }
+
+    /** The same random MoE stored as 3-D expert tensors and as older per-expert 2-D tensors gives the same logits. */
+    @Test
+    void moeExpertLayoutsAgree() throws IOException {
+        int dim = 32, ffn = 64, experts = 3;
+        java.util.function.Function<Boolean, Tiny> build = stacked -> {
+            Tiny t = model();
+            t.meta.put("llama.expert_count", experts);
+            t.meta.put("llama.expert_used_count", 2);
+            t.tensors.removeIf(x -> ((String) x[0]).startsWith("blk.0.ffn_") && !x[0].equals("blk.0.ffn_norm.weight"));
+            t.f32("blk.0.ffn_gate_inp.weight", dim, experts);
+            for (String w : new String[] {"gate", "up", "down"}) {
+                long[] shape = w.equals("down") ? new long[] {ffn, dim} : new long[] {dim, ffn};
+                Tiny parts = new Tiny();
+                for (int e = 0; e < experts; e++) parts.f32("blk.0.ffn_" + w + "." + e + ".weight", shape);
+                if (stacked) {
+                    ByteArrayOutputStream all = new ByteArrayOutputStream();
+                    for (Object[] p : parts.tensors) all.writeBytes((byte[]) p[3]);
+                    t.raw("blk.0.ffn_" + w + "_exps.weight", 0, all.toByteArray(), shape[0], shape[1], experts);
+                } else {
+                    t.tensors.addAll(parts.tensors);
+                }
+            }
+            return t;
+        };
+        try (var a = Models.load(write(build.apply(true)), LoadOptions.DEFAULT);
+             var b = Models.load(write(build.apply(false)), LoadOptions.DEFAULT)) {
+            assertEquals(3, a.config().nExperts());
+            float[] la = a.forward(a.newCache(), 1, 2, 3, 4), lb = b.forward(b.newCache(), 1, 2, 3, 4);
+            assertArrayEquals(la, lb);
+            try (var dense = Models.load(write(model()), LoadOptions.DEFAULT)) {
+                assertFalse(java.util.Arrays.equals(la, dense.forward(dense.newCache(), 1, 2, 3, 4)), "the experts matter");
+            }
+        }
+    }
 }
