@@ -9,12 +9,27 @@ public final class DeviceBuffer {
     private final String label;
     private final long bytes;
     private final long address;
+    private final DeviceBuffer parent;  // non-null for a view
     private volatile boolean freed;
 
     DeviceBuffer(String label, long address, long bytes) {
+        this(label, address, bytes, null);
+    }
+
+    private DeviceBuffer(String label, long address, long bytes, DeviceBuffer parent) {
         this.label = label;
         this.address = address;
         this.bytes = bytes;
+        this.parent = parent;
+    }
+
+    /**
+     * A view of {@code [offset, offset + length)} of this buffer (one token's row, one expert), valid while
+     * this buffer is: it is never freed itself, and using it after its owner's free throws.
+     */
+    public DeviceBuffer view(String viewLabel, long offset, long length) {
+        address(offset, length);  // bounds and liveness
+        return new DeviceBuffer(viewLabel, address + offset, length, parent != null ? parent : this);
     }
 
     /** What the buffer holds (for errors and leak reports), e.g. {@code "blk.3.attn_q.weight"}. */
@@ -27,12 +42,12 @@ public final class DeviceBuffer {
     }
 
     public boolean isFreed() {
-        return freed;
+        return freed || (parent != null && parent.freed);
     }
 
     /** The device address; throws if freed. */
     public long address() {
-        if (freed) throw new IllegalStateException("device buffer '" + label + "' used after free");
+        if (isFreed()) throw new IllegalStateException("device buffer '" + label + "' used after free");
         return address;
     }
 

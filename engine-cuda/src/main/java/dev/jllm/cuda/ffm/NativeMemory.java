@@ -63,7 +63,7 @@ public final class NativeMemory implements AutoCloseable {
     /** Frees {@code b} now ({@code cuMemFree_v2}); throws if it was already freed or is not ours. */
     public void free(DeviceBuffer b) {
         device.thread().run(() -> {
-            if (b.isFreed()) throw new IllegalStateException("device buffer '" + b.label() + "' freed twice");
+            if (b.isFreed() && !deviceBuffers.contains(b)) throw new IllegalStateException("device buffer '" + b.label() + "' freed twice");
             if (!deviceBuffers.remove(b)) throw new IllegalArgumentException(b + " is not owned by this device");
             b.markFreed();
             liveDeviceBytes -= b.bytes();

@@ -143,14 +143,26 @@ public final class CudaKernels {
     public void ropeKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
                        DeviceBuffer positions, DeviceBuffer seqSlots, DeviceBuffer invFreq, int nTokens, int nHeads,
                        int nKvHeads, int headDim, int rotDim, int pairing, int window, int nSeqs, long stream) {
+        ropeKv(q, k, v, kCache, vCache, positions, seqSlots, invFreq, nTokens, nHeads, nKvHeads, headDim, rotDim, pairing,
+                window, nSeqs, nSeqs * window, stream);
+    }
+
+    /**
+     * {@link #ropeKv} on caches that hold only {@code cacheSlots <= window} slots so far (a growing cache:
+     * the positions written and read must stay below that).
+     */
+    public void ropeKv(DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
+                       DeviceBuffer positions, DeviceBuffer seqSlots, DeviceBuffer invFreq, int nTokens, int nHeads,
+                       int nKvHeads, int headDim, int rotDim, int pairing, int window, int nSeqs, int cacheSlots, long stream) {
         checkHeads(nHeads, nKvHeads, headDim);
+        checkSlots(cacheSlots, window, nSeqs);
         if (rotDim < 2 || rotDim > headDim || rotDim % 2 != 0) throw new IllegalArgumentException("rot_dim " + rotDim + " for head_dim " + headDim);
         if (pairing != 0 && pairing != 1) throw new IllegalArgumentException("pairing must be 0 (adjacent) or 1 (half-split), got " + pairing);
         need(q, 4L * nTokens * nHeads * headDim);
         need(k, 4L * nTokens * nKvHeads * headDim);
         need(v, 4L * nTokens * nKvHeads * headDim);
-        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
-        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(kCache, 4L * cacheSlots * nKvHeads * headDim);
+        need(vCache, 4L * cacheSlots * nKvHeads * headDim);
         need(positions, 4L * nTokens);
         need(seqSlots, 4L * nTokens);
         need(invFreq, 4L * (rotDim / 2));
@@ -166,12 +178,21 @@ public final class CudaKernels {
     public void attentionDecode(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
                                 DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer out, int nSeqs, int nHeads,
                                 int nKvHeads, int headDim, int window, int span, float scale, long stream) {
+        attentionDecode(q, kCache, vCache, positions, partO, partMl, out, nSeqs, nHeads, nKvHeads, headDim, window, span, scale,
+                nSeqs * window, stream);
+    }
+
+    /** {@link #attentionDecode} on caches holding {@code cacheSlots} slots so far (one sequence, growing). */
+    public void attentionDecode(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
+                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer out, int nSeqs, int nHeads,
+                                int nKvHeads, int headDim, int window, int span, float scale, int cacheSlots, long stream) {
         checkHeads(nHeads, nKvHeads, headDim);
         if (span < 1 || span > window) throw new IllegalArgumentException("span " + span + " must be in 1.." + window);
+        checkSlots(cacheSlots, window, nSeqs);
         int splits = decodeSplits(span);
         need(q, 4L * nSeqs * nHeads * headDim);
-        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
-        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(kCache, 4L * cacheSlots * nKvHeads * headDim);
+        need(vCache, 4L * cacheSlots * nKvHeads * headDim);
         need(positions, 4L * nSeqs);
         need(partO, 4L * nSeqs * nHeads * splits * headDim);
         need(partMl, 8L * nSeqs * nHeads * splits);
@@ -186,11 +207,20 @@ public final class CudaKernels {
     public void attentionPrefill(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
                                  DeviceBuffer seqSlots, DeviceBuffer out, int nTokens, int nHeads, int nKvHeads,
                                  int headDim, int window, int span, int nSeqs, float scale, long stream) {
+        attentionPrefill(q, kCache, vCache, positions, seqSlots, out, nTokens, nHeads, nKvHeads, headDim, window, span, nSeqs,
+                scale, nSeqs * window, stream);
+    }
+
+    /** {@link #attentionPrefill} on caches holding {@code cacheSlots} slots so far (one sequence, growing). */
+    public void attentionPrefill(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
+                                 DeviceBuffer seqSlots, DeviceBuffer out, int nTokens, int nHeads, int nKvHeads,
+                                 int headDim, int window, int span, int nSeqs, float scale, int cacheSlots, long stream) {
         checkHeads(nHeads, nKvHeads, headDim);
         if (span < 1 || span > window) throw new IllegalArgumentException("span " + span + " must be in 1.." + window);
+        checkSlots(cacheSlots, window, nSeqs);
         need(q, 4L * nTokens * nHeads * headDim);
-        need(kCache, 4L * nSeqs * nKvHeads * window * headDim);
-        need(vCache, 4L * nSeqs * nKvHeads * window * headDim);
+        need(kCache, 4L * cacheSlots * nKvHeads * headDim);
+        need(vCache, 4L * cacheSlots * nKvHeads * headDim);
         need(positions, 4L * nTokens);
         need(seqSlots, 4L * nTokens);
         need(out, 4L * nTokens * nHeads * headDim);
@@ -301,6 +331,13 @@ public final class CudaKernels {
     private static void checkHeads(int nHeads, int nKvHeads, int headDim) {
         if (nKvHeads < 1 || nHeads % nKvHeads != 0) throw new IllegalArgumentException("n_heads " + nHeads + " not a multiple of n_kv_heads " + nKvHeads);
         if (headDim < 1 || headDim > MAX_HEAD_DIM) throw new IllegalArgumentException("head_dim " + headDim + " outside 1.." + MAX_HEAD_DIM);
+    }
+
+    /** Held slots: the whole cache of every sequence, or (one sequence) a prefix of its window. */
+    private static void checkSlots(int cacheSlots, int window, int nSeqs) {
+        if (cacheSlots != nSeqs * window && (nSeqs != 1 || cacheSlots < 1 || cacheSlots > window)) {
+            throw new IllegalArgumentException("cache slots " + cacheSlots + " for " + nSeqs + " sequence(s) of window " + window);
+        }
     }
 
     private static void need(DeviceBuffer b, long bytes) {

@@ -1,0 +1,384 @@
+package dev.jllm.cuda.model;
+
+import dev.jllm.cuda.ffm.CudaDevice;
+import dev.jllm.cuda.ffm.DeviceBuffer;
+import dev.jllm.cuda.ffm.PinnedBuffer;
+import dev.jllm.cuda.kernels.CudaKernels;
+import dev.jllm.cuda.kernels.DeviceLayout;
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.SequenceChunk;
+import dev.jllm.engine.kv.KvCache;
+import dev.jllm.engine.kv.KvCacheOptions;
+import dev.jllm.engine.kv.KvType;
+import dev.jllm.engine.model.GgufTensorNames;
+import dev.jllm.engine.model.LayerSpec;
+import dev.jllm.engine.model.ModelConfig;
+import dev.jllm.engine.model.RopeConfig;
+import dev.jllm.gguf.GgmlType;
+import dev.jllm.gguf.GgufFile;
+import dev.jllm.gguf.TensorInfo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.jllm.engine.model.GgufTensorNames.Layer.*;
+
+/**
+ * A Llama-family model (dense SwiGLU or Mixtral MoE layers; global or sliding-window attention) whose
+ * weights, activations and KV caches live on one CUDA device; every step of the forward pass is a kernel
+ * of {@code jllm-kernels.fatbin}. Weights are uploaded once at load, in the kernels' device layout.
+ *
+ * <p>Tokens run in sub-chunks of at most {@link #step} tokens per sequence. A rolling (sliding-window)
+ * layer whose buffer has wrapped takes one token per sub-chunk, so that no key a query of the sub-chunk
+ * still needs is overwritten before it is read.
+ */
+public final class CudaLanguageModel implements LanguageModel {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** One weight matrix on the device. */
+    record Matrix(DeviceBuffer data, GgmlType type, int rows, int cols) {
+    }
+
+    /** One layer's weights; the MoE fields are null for a dense layer and the dense ones for a MoE layer. */
+    record Layer(LayerSpec spec, DeviceBuffer attnNorm, Matrix wq, Matrix wk, Matrix wv, Matrix wo, DeviceBuffer ffnNorm,
+                 Matrix w1, Matrix w2, Matrix w3, Matrix router, Matrix w1Experts, Matrix w2Experts, Matrix w3Experts) {
+    }
+
+    private final ModelConfig c;
+    private final CudaDevice dev;
+    private final CudaKernels k;
+    private final long stream;
+    private final int step;
+    private final long weightBytes;
+    private final Matrix embedding, output;
+    private final DeviceBuffer outputNorm, invFreq;
+    private final List<Layer> layers;
+    private final PinnedBuffer staging;
+    private final List<CudaKvCache> caches = new ArrayList<>();
+    // activations, [step][...]
+    private final DeviceBuffer ids, positions, seqSlots, x, h, q, kk, vv, att, o, g, u, d, logits, partO, partMl;
+    private final DeviceBuffer routerLogits, expertIds, gateWeights, eg, eu, ed;
+    private final int maxSplits;
+
+    /** Uploads the weights of {@code f} (already checked by {@code config}) to {@code dev}. */
+    public CudaLanguageModel(CudaDevice dev, GgufFile f, ModelConfig c, int prefillChunk) {
+        this.c = c;
+        this.dev = dev;
+        this.k = new CudaKernels(dev);
+        this.stream = dev.createStream();
+        this.step = Math.max(1, prefillChunk);
+        this.staging = dev.memory().allocatePinned("upload staging", 16L << 20);
+        for (int l = 0; l < c.nLayers(); l++) {
+            LayerSpec s = c.layer(l);
+            if (s.attention() == LayerSpec.AttentionKind.CHUNKED || !s.rope() || s.ffn() == LayerSpec.FfnKind.MOE_SHARED || c.qkNorm()) {
+                throw new IllegalArgumentException("layer " + l + " (" + s + ") of " + c.architecture()
+                        + ": chunked attention, NoPE, QK-norm and shared-expert MoE (Llama 4) have no CUDA path yet");
+            }
+        }
+        if (c.headDim() > CudaKernels.MAX_HEAD_DIM) throw new IllegalArgumentException("head_dim " + c.headDim() + " > " + CudaKernels.MAX_HEAD_DIM);
+        long[] bytes = {0};
+        embedding = matrix(f, GgufTensorNames.TOKEN_EMBD, c.vocabSize(), c.dim(), bytes);
+        output = c.tiedEmbeddings() ? embedding : matrix(f, GgufTensorNames.OUTPUT, c.vocabSize(), c.dim(), bytes);
+        outputNorm = vector(f, GgufTensorNames.OUTPUT_NORM, c.dim());
+        List<Layer> ls = new ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            LayerSpec s = c.layer(l);
+            boolean moe = s.ffn() == LayerSpec.FfnKind.MOE;
+            int e = c.nExperts(), hidden = c.expertFfnDim();
+            ls.add(new Layer(s, vector(f, ATTN_NORM.of(l), c.dim()),
+                    matrix(f, WQ.of(l), c.qDim(), c.dim(), bytes), matrix(f, WK.of(l), c.kvDim(), c.dim(), bytes),
+                    matrix(f, WV.of(l), c.kvDim(), c.dim(), bytes), matrix(f, WO.of(l), c.dim(), c.qDim(), bytes),
+                    vector(f, FFN_NORM.of(l), c.dim()),
+                    moe ? null : matrix(f, W1.of(l), c.ffnDim(), c.dim(), bytes),
+                    moe ? null : matrix(f, W2.of(l), c.dim(), c.ffnDim(), bytes),
+                    moe ? null : matrix(f, W3.of(l), c.ffnDim(), c.dim(), bytes),
+                    moe ? matrix(f, ROUTER.of(l), e, c.dim(), bytes) : null,
+                    moe ? experts(f, W1_EXPERTS.of(l), e, hidden, c.dim(), bytes) : null,
+                    moe ? experts(f, W2_EXPERTS.of(l), e, c.dim(), hidden, bytes) : null,
+                    moe ? experts(f, W3_EXPERTS.of(l), e, hidden, c.dim(), bytes) : null));
+        }
+        layers = List.copyOf(ls);
+        weightBytes = bytes[0];
+        RopeConfig rope = c.rope();
+        double[] inv = rope.inverseFrequencies();  // [dims / 2]
+        float[] invF = new float[inv.length];
+        for (int i = 0; i < inv.length; i++) invF[i] = (float) inv[i];
+        invFreq = upload("inv_freq", MemorySegment.ofArray(invF));
+        int maxSpan = 1;
+        for (int l = 0; l < c.nLayers(); l++) maxSpan = Math.max(maxSpan, span(l, c.contextLength()));
+        maxSplits = CudaKernels.decodeSplits(maxSpan);
+        ids = act("ids", 1);
+        positions = act("positions", 1);
+        seqSlots = act("seq slots", 1);
+        x = act("x", c.dim()); h = act("h", c.dim()); q = act("q", c.qDim()); kk = act("k", c.kvDim()); vv = act("v", c.kvDim());
+        att = act("att", c.qDim()); o = act("o", c.dim());
+        int ffn = Math.max(c.ffnDim(), 1);
+        g = act("g", ffn); u = act("u", ffn); d = act("d", c.dim());
+        logits = act("logits", c.vocabSize());
+        partO = dev.memory().allocate("attn part_o", 4L * c.nHeads() * maxSplits * c.headDim());
+        partMl = dev.memory().allocate("attn part_ml", 8L * c.nHeads() * maxSplits);
+        int e = Math.max(1, c.nExperts()), topK = Math.max(1, c.nExpertsUsed()), hidden = Math.max(1, c.expertFfnDim());
+        routerLogits = act("router logits", e);
+        expertIds = act("expert ids", topK);
+        gateWeights = act("gate weights", topK);
+        eg = dev.memory().allocate("expert gate", 4L * topK * hidden);
+        eu = dev.memory().allocate("expert up", 4L * topK * hidden);
+        ed = dev.memory().allocate("expert down", 4L * topK * c.dim());
+        dev.synchronize(stream);
+    }
+
+    private DeviceBuffer act(String name, int width) {
+        return dev.memory().allocate(name, 4L * step * width);
+    }
+
+    private DeviceBuffer upload(String label, MemorySegment src) {
+        DeviceBuffer b = dev.memory().allocate(label, Math.max(16, src.byteSize()));
+        dev.upload(b, 0, src, staging, stream);
+        return b;
+    }
+
+    private static void expectShape(TensorInfo t, long... ne) {
+        long[] s = t.shape();
+        int rank = s.length;
+        while (rank > ne.length && s[rank - 1] == 1) rank--;
+        if (!Arrays.equals(Arrays.copyOf(s, rank), ne)) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' has shape " + Arrays.toString(s) + ", expected " + Arrays.toString(ne));
+        }
+    }
+
+    private Matrix matrix(GgufFile f, String name, int rows, int cols, long[] bytes) {
+        TensorInfo t = f.tensor(name);
+        expectShape(t, cols, rows);
+        DeviceLayout.check(name, t.type(), rows, cols);
+        bytes[0] += t.byteSize();
+        return new Matrix(deviceLayout(name, t.type(), rows, cols, f.data(t), 1), t.type(), rows, cols);
+    }
+
+    /** A 3-D expert tensor {@code [n][rows][cols]}: each expert's matrix in device layout, one after another. */
+    private Matrix experts(GgufFile f, String name, int n, int rows, int cols, long[] bytes) {
+        TensorInfo t = f.tensor(name);
+        expectShape(t, cols, rows, n);
+        DeviceLayout.check(name, t.type(), rows, cols);
+        bytes[0] += t.byteSize();
+        return new Matrix(deviceLayout(name, t.type(), rows, cols, f.data(t), n), t.type(), rows, cols);
+    }
+
+    private DeviceBuffer deviceLayout(String name, GgmlType type, int rows, int cols, MemorySegment ggml, int count) {
+        long each = DeviceLayout.bytes(type, rows, cols);
+        DeviceBuffer b = dev.memory().allocate(name, Math.max(16, each * count));
+        try (Arena a = Arena.ofShared()) {  // filled here, read by the CUDA thread
+            MemorySegment tmp = a.allocate(each, 16);
+            for (int e = 0; e < count; e++) {
+                DeviceLayout.repack(type, rows, cols, ggml.asSlice(e * each, each), tmp);
+                dev.upload(b, e * each, tmp, staging, stream);
+            }
+        }
+        return b;
+    }
+
+    /** A 1-D F32/F16/BF16 tensor as a device f32 vector. */
+    private DeviceBuffer vector(GgufFile f, String name, int n) {
+        TensorInfo t = f.tensor(name);
+        expectShape(t, n);
+        MemorySegment s = f.data(t);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = switch (t.type()) {
+                case F32 -> s.get(F32_LE, 4L * i);
+                case F16 -> Float.float16ToFloat(s.get(I16_LE, 2L * i));
+                case BF16 -> Float.intBitsToFloat((s.get(I16_LE, 2L * i) & 0xFFFF) << 16);
+                default -> throw new IllegalArgumentException("tensor '" + name + "' should be F32/F16/BF16, is " + t.type());
+            };
+        }
+        return upload(name, MemorySegment.ofArray(v));
+    }
+
+    /** Positions a query of layer {@code l} sees (itself included), given the cache's context. */
+    private int span(int l, int maxContext) {
+        LayerSpec s = c.layer(l);
+        int cap = s.cacheCapacity(maxContext);
+        return s.attention() == LayerSpec.AttentionKind.SLIDING ? Math.min(s.window(), cap) : cap;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    @Override
+    public String backend() {
+        return "cuda";
+    }
+
+    @Override
+    public KvCache newCache(KvCacheOptions options) {
+        if (options.type() != KvType.F32) throw new IllegalArgumentException("the CUDA backend keeps F32 KV caches; " + options.type() + " asked for");
+        int ctx = options.maxContext() > 0 ? options.maxContext() : c.contextLength();
+        if (ctx > c.contextLength()) throw new IllegalArgumentException("context " + ctx + " exceeds the model's " + c.contextLength());
+        int[] cap = new int[c.nLayers()];
+        for (int l = 0; l < cap.length; l++) cap[l] = c.layer(l).cacheCapacity(ctx);
+        CudaKvCache cache = new CudaKvCache(dev, c.nLayers(), c.kvDim(), c.headDim(), ctx, cap);
+        synchronized (this) {
+            caches.add(cache);
+        }
+        return cache;
+    }
+
+    @Override
+    public KvCache readCache(InputStream in) throws IOException {
+        KvCache cpu = LanguageModel.super.readCache(in);
+        CudaKvCache cache = (CudaKvCache) newCache(new KvCacheOptions(KvType.F32, cpu.maxContext()));
+        if (cpu.type() != KvType.F32) throw new IOException("the CUDA backend restores F32 caches only, this one is " + cpu.type());
+        cache.copyFrom(cpu);
+        return cache;
+    }
+
+    @Override
+    public synchronized float[][] forward(List<SequenceChunk> chunks) {
+        float[][] out = new float[chunks.size()][];
+        for (int i = 0; i < chunks.size(); i++) {
+            SequenceChunk ch = chunks.get(i);
+            float[][] l = run(cudaCache(ch.cache()), ch.tokens(), false);
+            out[i] = ch.wantLogits() ? l[0] : null;
+        }
+        return out;
+    }
+
+    @Override
+    public synchronized float[][] forwardAll(KvCache cache, int[] tokens) {
+        return run(cudaCache(cache), tokens, true);
+    }
+
+    private CudaKvCache cudaCache(KvCache cache) {
+        if (cache instanceof CudaKvCache cc) return cc;
+        throw new IllegalArgumentException("a " + cache.type() + " cache of another backend was passed to the CUDA model: use its newCache()/readCache()");
+    }
+
+    /** Runs {@code tokens} through {@code cache}; the logits of the last token, or of every token when {@code all}. */
+    private float[][] run(CudaKvCache cache, int[] tokens, boolean all) {
+        cache.checkRoom(tokens.length);
+        float[][] result = all ? new float[tokens.length][] : new float[1][];
+        int done = 0;
+        while (done < tokens.length) {
+            int p0 = cache.length();
+            int n = Math.min(tokens.length - done, step);
+            for (int l = 0; l < c.nLayers(); l++) {
+                if (cache.rolling(l)) n = Math.min(n, Math.max(1, cache.capacity(l) - p0));
+            }
+            dev.synchronize(stream);
+            cache.reserve(p0, n);
+            int[] pos = new int[n];
+            for (int t = 0; t < n; t++) pos[t] = p0 + t;
+            dev.upload(ids, 0, MemorySegment.ofArray(Arrays.copyOfRange(tokens, done, done + n)), staging, stream);
+            dev.upload(positions, 0, MemorySegment.ofArray(pos), staging, stream);
+            dev.upload(seqSlots, 0, MemorySegment.ofArray(new int[n]), staging, stream);
+            enqueue(cache, n);
+            boolean last = done + n == tokens.length;
+            if (all) {
+                for (int t = 0; t < n; t++) result[done + t] = logitsOf(t);
+            } else if (last) {
+                result[0] = logitsOf(n - 1);
+            }
+            cache.advance(n);
+            done += n;
+        }
+        return result;
+    }
+
+    /** The forward pass of {@code n} tokens at positions {@code [p0, p0 + n)}, up to the final norm (in h). */
+    private void enqueue(CudaKvCache cache, int n) {
+        float scale = (float) (1 / Math.sqrt(c.headDim()));
+        int ropeDims = c.rope().dims();
+        int pairing = c.rope().style() == RopeConfig.Style.ADJACENT ? 0 : 1;
+        k.embedding(embedding.data(), embedding.type(), c.vocabSize(), c.dim(), ids, x, n, stream);
+        for (int l = 0; l < c.nLayers(); l++) {
+            Layer ly = layers.get(l);
+            int cap = cache.capacity(l), span = span(l, cache.maxContext());
+            DeviceBuffer kc = cache.keys(l), vc = cache.values(l);
+            // attention block: x += wo . attention(rope(wq h), rope(wk h), wv h), h = rmsnorm(x)
+            k.rmsnorm(x, ly.attnNorm(), h, n, c.dim(), c.normEps(), stream);
+            project(ly.wq(), h, q, n);
+            project(ly.wk(), h, kk, n);
+            project(ly.wv(), h, vv, n);
+            int held = (int) (kc.bytes() / (4L * c.kvDim()));  // slots allocated so far (grows up to cap)
+            k.ropeKv(q, kk, vv, kc, vc, positions, seqSlots, invFreq, n, c.nHeads(), c.nKvHeads(), c.headDim(), ropeDims,
+                    pairing, cap, 1, held, stream);
+            if (n == 1) {
+                k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span,
+                        scale, held, stream);
+            } else {
+                k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,
+                        scale, held, stream);
+            }
+            project(ly.wo(), att, o, n);
+            k.residualAdd(x, o, n * c.dim(), stream);
+            // feed-forward block: x += ffn(rmsnorm(x))
+            k.rmsnorm(x, ly.ffnNorm(), h, n, c.dim(), c.normEps(), stream);
+            if (ly.router() == null) {
+                project(ly.w1(), h, g, n);
+                project(ly.w3(), h, u, n);
+                k.swiglu(g, u, g, n * c.ffnDim(), stream);
+                project(ly.w2(), g, d, n);
+                k.residualAdd(x, d, n * c.dim(), stream);
+            } else {
+                moe(ly, n);
+            }
+        }
+        k.rmsnorm(x, outputNorm, h, n, c.dim(), c.normEps(), stream);
+    }
+
+    /** Mixtral: per token, the top-k experts by router logit, softmax over the chosen, weighted SwiGLU experts. */
+    private void moe(Layer ly, int n) {
+        int e = c.nExperts(), topK = c.nExpertsUsed(), hidden = c.expertFfnDim();
+        project(ly.router(), h, routerLogits, n);
+        k.moeRoute(routerLogits, expertIds, gateWeights, n, e, topK, 0, stream);
+        for (int t = 0; t < n; t++) {
+            DeviceBuffer idsT = expertIds.view("expert ids " + t, 4L * t * topK, 4L * topK);
+            DeviceBuffer gwT = gateWeights.view("gate weights " + t, 4L * t * topK, 4L * topK);
+            DeviceBuffer hT = h.view("h " + t, 4L * t * c.dim(), 4L * c.dim());
+            DeviceBuffer xT = x.view("x " + t, 4L * t * c.dim(), 4L * c.dim());
+            k.moeMatvec(ly.w1Experts().type(), ly.w1Experts().data(), e, hidden, c.dim(), idsT, hT, false, eg, topK, stream);
+            k.moeMatvec(ly.w3Experts().type(), ly.w3Experts().data(), e, hidden, c.dim(), idsT, hT, false, eu, topK, stream);
+            k.swiglu(eg, eu, eg, topK * hidden, stream);
+            k.moeMatvec(ly.w2Experts().type(), ly.w2Experts().data(), e, c.dim(), hidden, idsT, eg, true, ed, topK, stream);
+            k.moeCombine(ed, gwT, xT, topK, c.dim(), stream);
+        }
+    }
+
+    private void project(Matrix w, DeviceBuffer in, DeviceBuffer out, int n) {
+        if (n == 1) k.matvec(w.type(), w.data(), w.rows(), w.cols(), in, out, stream);
+        else k.matmul(w.type(), w.data(), w.rows(), w.cols(), in, out, n, stream);
+    }
+
+    /** Logits of token {@code t} of the last pass (its normed state is row t of h). */
+    private float[] logitsOf(int t) {
+        DeviceBuffer ht = h.view("h " + t, 4L * t * c.dim(), 4L * c.dim());
+        k.matvec(output.type(), output.data(), output.rows(), output.cols(), ht, logits, stream);
+        float[] out = new float[c.vocabSize()];
+        dev.synchronize(stream);
+        dev.download(MemorySegment.ofArray(out), logits, 0, staging, stream);
+        return out;
+    }
+
+    @Override
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            for (CudaKvCache cache : caches) cache.release();
+            caches.clear();
+        }
+        dev.close();
+    }
+}
