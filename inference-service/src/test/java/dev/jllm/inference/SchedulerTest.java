@@ -1,0 +1,205 @@
+package dev.jllm.inference;
+
+import dev.jllm.contracts.FinishReason;
+import dev.jllm.contracts.GenerationCancelled;
+import dev.jllm.contracts.GenerationEvent;
+import dev.jllm.contracts.Priority;
+import dev.jllm.contracts.PromptTokenized;
+import dev.jllm.contracts.RequestFailed;
+import dev.jllm.contracts.SamplingParams;
+import dev.jllm.contracts.TokenGenerated;
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.Models;
+import dev.jllm.engine.kv.KvCache;
+import dev.jllm.engine.kv.KvCacheOptions;
+import dev.jllm.inference.service.Scheduler;
+import dev.jllm.tokenizer.Tokenizer;
+import dev.jllm.tokenizer.Tokenizers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The continuous-batching scheduler on the real stories260K model, without Kafka: what it streams must equal
+ * the engine run on each prompt alone, whatever the batching, chunking and arrival order.
+ */
+class SchedulerTest {
+    static LanguageModel model;
+    static Tokenizer tokenizer;
+    static final Path MODEL = Path.of(System.getProperty("jllm.shared.dir", "../../shared"), "models/stories260K/stories260K.gguf");
+    static final long WAIT_MS = 60_000;
+
+    @BeforeAll
+    static void load() throws Exception {
+        model = Models.load(MODEL);
+        tokenizer = Tokenizers.fromGguf(MODEL);
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    /** Collects events per request. */
+    static final class Sink implements dev.jllm.inference.service.GenerationSink {
+        final ConcurrentHashMap<String, List<GenerationEvent>> byRequest = new ConcurrentHashMap<>();
+
+        @Override
+        public void emit(GenerationEvent e) {
+            byRequest.computeIfAbsent(e.requestId(), k -> new CopyOnWriteArrayList<>()).add(e);
+        }
+
+        boolean finished(String id) {
+            List<GenerationEvent> l = byRequest.get(id);
+            if (l == null || l.isEmpty()) return false;
+            GenerationEvent last = l.getLast();
+            return last instanceof RequestFailed || ((TokenGenerated) last).isLast();
+        }
+
+        void await(List<String> ids) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (!ids.stream().allMatch(this::finished)) {
+                if (System.currentTimeMillis() > deadline) fail("not finished in time: " + byRequest.keySet());
+                Thread.sleep(5);
+            }
+        }
+
+        List<Integer> ids(String id) {
+            return byRequest.get(id).stream().map(e -> ((TokenGenerated) e).tokenId()).filter(t -> t >= 0).toList();
+        }
+    }
+
+    static Scheduler scheduler(Sink sink, int maxRunning, int maxQueued, int prefillPerStep) {
+        return new Scheduler(model, tokenizer, sink, new Scheduler.Limits(maxRunning, maxQueued, 1L << 30, prefillPerStep,
+                KvCacheOptions.DEFAULT, 1000)).start();
+    }
+
+    static PromptTokenized request(String id, String prompt, int maxTokens) {
+        return new PromptTokenized(id, "gw", id, null, "m", tokenizer.encode(prompt, true, false),
+                dev.jllm.contracts.SamplingParams.greedy(maxTokens), List.of(), Priority.INTERACTIVE, 0);
+    }
+
+    /** Greedy ids of the engine alone. */
+    static List<Integer> alone(String prompt, int maxTokens) {
+        KvCache cache = model.newCache();
+        float[] logits = model.forward(cache, tokenizer.encode(prompt, true, false));
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < maxTokens; i++) {
+            int best = 0;
+            for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+            if (tokenizer.isEog(best)) break;
+            out.add(best);
+            logits = model.forward(cache, best);
+        }
+        return out;
+    }
+
+    @Test
+    void batchedAndChunkedGenerationEqualsEachPromptAlone() throws Exception {
+        List<String> prompts = List.of("Once upon a time", "The cat sat", "Lily was a little girl who loved to play",
+                "Tom", "One day, the sun", "A big dog and a small cat were friends", "Sam", "The park was");
+        Sink sink = new Sink();
+        // prefill budget 7 tokens per step: prompts are split across steps and interleave with decoding
+        try (Scheduler s = scheduler(sink, 5, 64, 7)) {
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                ids.add("r" + i);
+                s.submit(request("r" + i, prompts.get(i), 20 + i));
+                if (i == 3) Thread.sleep(20); // later arrivals join a running batch
+            }
+            sink.await(ids);
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+            assertEquals(alone(prompts.get(i), 20 + i), sink.ids("r" + i), "prompt " + prompts.get(i));
+            List<GenerationEvent> events = sink.byRequest.get("r" + i);
+            for (int j = 0; j < events.size(); j++) assertEquals(j, ((TokenGenerated) events.get(j)).index(), "event indexes count up");
+            TokenGenerated last = (TokenGenerated) events.getLast();
+            assertEquals(sink.ids("r" + i).size(), last.usage().completionTokens());
+            assertEquals(tokenizer.encode(prompts.get(i), true, false).length, last.usage().promptTokens());
+        }
+    }
+
+    @Test
+    void textDeltasConcatenateToTheDecodedIdsAndStopStringsEndGeneration() throws Exception {
+        Sink sink = new Sink();
+        List<Integer> expectedIds = alone("Once upon a time", 40);
+        String full = tokenizer.decode(expectedIds.stream().mapToInt(Integer::intValue).toArray(), true);
+        int cut = full.indexOf("girl");
+        assertTrue(cut > 0, "the golden continuation mentions a girl: " + full);
+        try (Scheduler s = scheduler(sink, 4, 16, 512)) {
+            s.submit(request("plain", "Once upon a time", 40));
+            var withStop = request("stopped", "Once upon a time", 40);
+            s.submit(new PromptTokenized("stopped", "gw", "stopped", null, "m", withStop.promptIds(), withStop.params(),
+                    List.of("girl"), Priority.INTERACTIVE, 0));
+            sink.await(List.of("plain", "stopped"));
+        }
+        assertEquals(full, text(sink, "plain"));
+        assertEquals(full.substring(0, cut), text(sink, "stopped"));
+        assertEquals(FinishReason.STOP, ((TokenGenerated) sink.byRequest.get("stopped").getLast()).finishReason());
+        assertEquals(FinishReason.LENGTH, ((TokenGenerated) sink.byRequest.get("plain").getLast()).finishReason());
+    }
+
+    static String text(Sink sink, String id) {
+        StringBuilder sb = new StringBuilder();
+        for (GenerationEvent e : sink.byRequest.get(id)) sb.append(((TokenGenerated) e).text());
+        return sb.toString();
+    }
+
+    @Test
+    void cancelEndsASequenceAndARedeliveredRequestIsIgnored() throws Exception {
+        Sink sink = new Sink();
+        try (Scheduler s = scheduler(sink, 4, 16, 512)) {
+            s.submit(request("long", "Once upon a time", 400));
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (!sink.byRequest.containsKey("long") && System.currentTimeMillis() < deadline) Thread.sleep(1);
+            s.submit(new GenerationCancelled("long", "long", "test"));
+            sink.await(List.of("long"));
+            TokenGenerated last = (TokenGenerated) sink.byRequest.get("long").getLast();
+            assertEquals(FinishReason.CANCELLED, last.finishReason());
+            assertTrue(last.usage().completionTokens() < 400, "cancelled long before the end");
+            assertEquals(1, s.stats().cancelled());
+
+            s.submit(request("once", "The cat", 3));
+            sink.await(List.of("once"));
+            int events = sink.byRequest.get("once").size();
+            s.submit(request("once", "The cat", 3)); // redelivery of the same request id
+            s.submit(request("after", "Tom", 2));
+            sink.await(List.of("after"));
+            assertEquals(events, sink.byRequest.get("once").size(), "a redelivered request must not run again");
+        }
+    }
+
+    @Test
+    void aFullQueueRefusesWith429AndTooLongPromptsAre400() throws Exception {
+        Sink sink = new Sink();
+        // not started: nothing drains the queue of 2
+        Scheduler s = new Scheduler(model, tokenizer, sink, new Scheduler.Limits(1, 2, 1L << 30, 64, KvCacheOptions.DEFAULT, 100));
+        s.submit(request("a", "x", 1));
+        s.submit(request("b", "x", 1));
+        s.submit(request("c", "x", 1));
+        RequestFailed f = (RequestFailed) sink.byRequest.get("c").getFirst();
+        assertEquals(429, f.status());
+        assertNull(sink.byRequest.get("a"));
+
+        Sink sink2 = new Sink();
+        try (Scheduler t = scheduler(sink2, 2, 8, 64)) {
+            int[] tooLong = new int[model.config().contextLength() + 1];
+            java.util.Arrays.fill(tooLong, 300);
+            t.submit(new PromptTokenized("big", "gw", "big", null, "m", tooLong, SamplingParams.greedy(1), List.of(),
+                    Priority.INTERACTIVE, 0));
+            sink2.await(List.of("big"));
+            RequestFailed g = (RequestFailed) sink2.byRequest.get("big").getFirst();
+            assertEquals(400, g.status());
+            assertEquals("context_length_exceeded", g.code());
+        }
+        s.close();
+    }
+}
