@@ -81,6 +81,38 @@ class ChatTemplatesTest {
         assertEquals("<s>1:USER=Hi;2:ASSISTANT=Hello!;3:USER=Bye;[Be brief.]></s>", t.render(CONVERSATION, true));
     }
 
+    /** Meta-Llama-3-8B-Instruct's tokenizer_config.json template, verbatim. */
+    private static final String LLAMA3_OFFICIAL = "{% set loop_messages = messages %}{% for message in loop_messages %}"
+            + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+            + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    @Test
+    void officialLlama3TemplateRendersLikeTheBuiltIn() {
+        Tokenizer t = tiny("<|begin_of_text|>", "<|end_of_text|>");
+        String official = ChatTemplates.forModel(t, Optional.of(LLAMA3_OFFICIAL)).render(CONVERSATION, true);
+        assertEquals(ChatTemplates.builtIn("llama3", t).render(CONVERSATION, true), official);
+    }
+
+    /** The Mistral / Llama 2 shape: slicing, alternation check with raise_exception, whitespace control. */
+    private static final String MISTRAL_STYLE = "{%- if messages[0]['role'] == 'system' %}{%- set loop_messages = messages[1:] %}"
+            + "{%- else %}{%- set loop_messages = messages %}{%- endif %}{{- bos_token }}"
+            + "{%- for message in loop_messages %}"
+            + "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+            + "{{- raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{%- endif %}"
+            + "{%- if message['role'] == 'user' %}{{- ' [INST] ' + message['content'] + ' [/INST]' }}"
+            + "{%- else %}{{- ' ' + message['content'] + eos_token }}{%- endif %}{%- endfor %}";
+
+    @Test
+    void mistralStyleTemplateWithSlicingAndAlternation() {
+        Tokenizer t = tiny("<s>", "</s>");
+        ChatTemplate tpl = ChatTemplates.forModel(t, Optional.of(MISTRAL_STYLE));
+        assertEquals("<s> [INST] Hi [/INST] Hello!</s> [INST] Bye [/INST]", tpl.render(CONVERSATION, true));
+        TemplateException e = assertThrows(TemplateException.class,
+                () -> tpl.render(List.of(new ChatMessage("user", "a"), new ChatMessage("user", "b")), true));
+        assertTrue(e.getMessage().contains("Conversation roles must alternate"), e.getMessage());
+    }
+
     @Test
     void raiseExceptionBecomesTemplateExceptionWithTheMessage() {
         List<ChatMessage> bad = List.of(new ChatMessage("user", "a"), new ChatMessage("system", "late"));
