@@ -69,9 +69,9 @@ final class DeploymentFiles {
         return out;
     }
 
-    /** The manifests directly in k8s/ (not the kustomization, not the variants in subfolders). */
+    /** The base manifests: k8s/base/ without its kustomization.yaml (variants such as k8s/gpu/ patch them). */
     static List<Path> manifests(Path repo) {
-        try (Stream<Path> files = Files.list(repo.resolve("k8s"))) {
+        try (Stream<Path> files = Files.list(repo.resolve("k8s/base"))) {
             return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
                     .filter(f -> !f.getFileName().toString().startsWith("kustomization"))
                     .sorted().toList();
