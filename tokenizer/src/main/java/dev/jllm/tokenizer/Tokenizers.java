@@ -157,6 +157,9 @@ public final class Tokenizers {
         }
         int bos = ids.getOrDefault(tokenText(cfg.path("bos_token")), -1);
         int eos = ids.getOrDefault(tokenText(cfg.path("eos_token")), -1);
+        if (bos < 0 && postProcessorToken(root.path("post_processor"), true) != null) {
+            bos = ids.getOrDefault(postProcessorToken(root.path("post_processor"), true), -1);
+        }
         int pad = ids.getOrDefault(tokenText(cfg.path("pad_token")), -1);
         Vocabulary vocab = new Vocabulary(pieces, null, types, bos, eos, -1, -1, unk, pad, -1, -1);
 
@@ -374,14 +377,38 @@ public final class Tokenizers {
         return false;
     }
 
+    /** The TemplateProcessing post-processor, also inside a Sequence (Llama 3), or a missing node. */
+    private static JsonNode templateProcessing(JsonNode pp) {
+        if (pp.path("type").asText().equals("TemplateProcessing")) {
+            return pp;
+        }
+        for (JsonNode c : pp.path("processors")) {
+            JsonNode t = templateProcessing(c);
+            if (!t.isMissingNode()) {
+                return t;
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
     /** {add BOS, add EOS} from a TemplateProcessing post-processor's "single" template. */
     private static boolean[] postProcessorBosEos(JsonNode pp) {
         boolean[] r = {false, false};
-        JsonNode single = pp.path("single");
-        if (pp.path("type").asText().equals("TemplateProcessing") && single.isArray() && !single.isEmpty()) {
+        JsonNode single = templateProcessing(pp).path("single");
+        if (single.isArray() && !single.isEmpty()) {
             r[0] = single.get(0).has("SpecialToken");
             r[1] = single.size() > 1 && single.get(single.size() - 1).has("SpecialToken");
         }
         return r;
+    }
+
+    /** Text of the special token the post-processor puts first (BOS) or last (EOS), or null. */
+    private static String postProcessorToken(JsonNode pp, boolean first) {
+        JsonNode single = templateProcessing(pp).path("single");
+        if (!single.isArray() || single.isEmpty()) {
+            return null;
+        }
+        JsonNode e = single.get(first ? 0 : single.size() - 1).path("SpecialToken").path("id");
+        return e.isTextual() ? e.asText() : null;
     }
 }
