@@ -15,6 +15,13 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.ConsumerGroupListing;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -26,7 +33,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -337,6 +347,34 @@ class GatewayApiTest extends GatewayHttpTestBase {
         HttpResponse<String> n2 = post("/v1/completions", "{\"model\":\"m1\",\"prompt\":\"x\",\"n\":2}");
         assertEquals(400, n2.statusCode());
         assertEquals("n", json(n2.body()).at("/error/param").asText());
+    }
+
+    // ---- deployment ----
+
+    /**
+     * Events are addressed to one instance but keyed by request id, so every instance must read every
+     * partition: its consumer group must be its own, never the application name that all replicas share.
+     */
+    @Test
+    @SuppressWarnings("deprecation") // listConsumerGroups: still the plain way to list classic groups
+    void theGatewayReadsEveryGenerationEventPartitionInAGroupOfItsOwn() throws Exception {
+        String bootstrap = ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            List<String> groups = admin.listConsumerGroups().all().get(30, TimeUnit.SECONDS).stream()
+                    .map(ConsumerGroupListing::groupId).toList();
+            Map<String, ConsumerGroupDescription> described = admin.describeConsumerGroups(groups).all().get(30, TimeUnit.SECONDS);
+            List<ConsumerGroupDescription> readers = described.values().stream()
+                    .filter(g -> g.members().stream().anyMatch(m -> m.assignment().topicPartitions().stream()
+                            .anyMatch(tp -> tp.topic().equals("generation-events"))))
+                    .toList();
+            assertEquals(1, readers.size(), "groups reading generation-events: " + described.keySet());
+            ConsumerGroupDescription g = readers.getFirst();
+            assertNotEquals("gateway-service", g.groupId(), "a group shared by all replicas splits the partitions between them");
+            assertEquals(1, g.members().size());
+            MemberDescription m = g.members().iterator().next();
+            assertEquals(Set.of(0, 1, 2, 3), m.assignment().topicPartitions().stream()
+                    .filter(tp -> tp.topic().equals("generation-events")).map(TopicPartition::partition).collect(Collectors.toSet()));
+        }
     }
 
     // ---- models and metrics ----

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -31,6 +32,7 @@ class GatewayLimitsTest extends GatewayHttpTestBase {
     static final int MAX_BODY = 512;
     static final int MAX_IN_FLIGHT = 2;
     static final Duration FIRST_TOKEN_TIMEOUT = Duration.ofSeconds(3);
+    static final Duration INTER_TOKEN_TIMEOUT = Duration.ofSeconds(2);
     private static final String[] AUTH = {"Authorization", "Bearer " + KEY};
 
     public static class Profile implements QuarkusTestProfile {
@@ -42,7 +44,8 @@ class GatewayLimitsTest extends GatewayHttpTestBase {
                     "jllm.gateway.api-keys", KEY,
                     "jllm.gateway.max-body-bytes", Integer.toString(MAX_BODY),
                     "jllm.gateway.max-in-flight", Integer.toString(MAX_IN_FLIGHT),
-                    "jllm.gateway.first-token-timeout", FIRST_TOKEN_TIMEOUT.toMillis() + "ms");
+                    "jllm.gateway.first-token-timeout", FIRST_TOKEN_TIMEOUT.toMillis() + "ms",
+                    "jllm.gateway.inter-token-timeout", INTER_TOKEN_TIMEOUT.toMillis() + "ms");
         }
     }
 
@@ -142,5 +145,27 @@ class GatewayLimitsTest extends GatewayHttpTestBase {
         assertEquals(new GenerationCancelled(r.requestId(), "sess-slow", "no first token in time"), cancel.value());
 
         finishOk(r); // a token after the timeout changes nothing
+    }
+
+    @Test
+    void aStalledStreamEndsWithAnSseErrorAndIsCancelled() {
+        String q = marker();
+        var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ",\"stream\":true"), AUTH);
+        CompletionRequested r = pipeline.awaitChat(q).value();
+        pipeline.send(new TokenGenerated(r.requestId(), r.gatewayId(), 0, 3, "Once", null, null, null));
+        HttpResponse<String> res = join(pending); // then nothing: the stream stalls
+
+        assertEquals(200, res.statusCode());
+        List<String> events = sseEvents(res.body());
+        assertEquals(4, events.size(), res.body());
+        assertEquals("Once", data(events.get(1)).at("/choices/0/delta/content").asText());
+        assertTrue(events.get(2).startsWith("event: error\ndata: "), events.get(2));
+        var error = json(events.get(2).substring("event: error\ndata: ".length()));
+        assertEquals("inter_token_timeout", error.at("/error/code").asText());
+        assertEquals("data: [DONE]", events.get(3));
+
+        var cancel = pipeline.awaitCommand(r.requestId());
+        assertEquals(r.requestId(), cancel.key(), "no session: the request's own key");
+        assertEquals(new GenerationCancelled(r.requestId(), r.requestId(), "generation stalled"), cancel.value());
     }
 }

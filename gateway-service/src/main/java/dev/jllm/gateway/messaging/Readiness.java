@@ -35,7 +35,10 @@ public class Readiness {
 
         @Override
         public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-            if (!partitions.isEmpty()) readiness.assigned();
+            if (partitions.isEmpty()) return;
+            // resolve "latest" now: until the position is fetched, an event written meanwhile would be skipped
+            for (TopicPartition tp : partitions) consumer.position(tp);
+            readiness.assigned();
         }
     }
 
