@@ -30,7 +30,8 @@ fi
 ldconfig -p 2>/dev/null | grep -m3 libcuda || echo "libcuda not in the ldconfig cache (NativeCudaDriver also looks in /usr/local/nvidia/lib64)"
 
 cp="$(ls "$carry"/lib/*.jar | tr '\n' ':')"
-flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Djllm.cuda.require.fatbin=true)
+flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Djllm.cuda.require.fatbin=true
+       -Djllm.shared.dir="$carry/shared")
 
 echo "== tests (JUnit console)"
 "$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute --class-path "$cp" --select-package dev.jllm.cuda \
