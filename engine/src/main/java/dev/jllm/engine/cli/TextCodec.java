@@ -25,24 +25,30 @@ final class TextCodec {
     }
 
     static TextCodec forModel(Path model) {
-        Object tok = null;
-        try {
-            Class<?> c = Class.forName("dev.jllm.tokenizer.Tokenizers");
-            tok = Files.isDirectory(model)
-                    ? c.getMethod("fromHuggingFace", Path.class).invoke(null, model)
-                    : c.getMethod("fromGguf", Path.class).invoke(null, model);
-        } catch (ClassNotFoundException | NoClassDefFoundError e) {
-            // tokenizer library not on the class path
-        } catch (ReflectiveOperationException e) {
-            System.err.println("warning: tokenizer unavailable: " + rootMessage(e));
-        }
         List<String> pieces = null;
-        if (!Files.isDirectory(model)) {
+        boolean hasVocab = Files.isDirectory(model);
+        if (!hasVocab) {
             try (GgufFile f = GgufFile.open(model)) {
                 boolean noVocab = f.findString("tokenizer.ggml.model").map("no_vocab"::equals).orElse(true);
-                if (!noVocab && f.has("tokenizer.ggml.tokens")) pieces = List.copyOf(f.getStringArray("tokenizer.ggml.tokens"));
+                if (!noVocab && f.has("tokenizer.ggml.tokens")) {
+                    pieces = List.copyOf(f.getStringArray("tokenizer.ggml.tokens"));
+                    hasVocab = true;
+                }
             } catch (Exception e) {
-                // no vocabulary
+                // not readable here: the model load reports it
+            }
+        }
+        Object tok = null;
+        if (hasVocab) {
+            try {
+                Class<?> c = Class.forName("dev.jllm.tokenizer.Tokenizers");
+                tok = Files.isDirectory(model)
+                        ? c.getMethod("fromHuggingFace", Path.class).invoke(null, model)
+                        : c.getMethod("fromGguf", Path.class).invoke(null, model);
+            } catch (ClassNotFoundException | NoClassDefFoundError e) {
+                // tokenizer library not on the class path
+            } catch (ReflectiveOperationException e) {
+                System.err.println("warning: tokenizer unavailable: " + rootMessage(e));
             }
         }
         return new TextCodec(tok, pieces);
