@@ -1,0 +1,138 @@
+package dev.jllm.engine.bench;
+
+import dev.jllm.engine.LanguageModel;
+import dev.jllm.engine.Models;
+import dev.jllm.engine.tensor.WeightMatrices;
+import dev.jllm.engine.tensor.WeightMatrix;
+import dev.jllm.gguf.GgmlType;
+import dev.jllm.gguf.GgufFile;
+import dev.jllm.gguf.TensorInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SyntheticGgufTest {
+    /** The sample standard deviation of a random matrix may differ from the target by this fraction (plus quantization). */
+    static final double STD_TOLERANCE = 0.15;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void llamaLayoutMetadataAndWeightScales() throws Exception {
+        Shapes s = Shapes.named("tiny-llama");
+        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+            Path p = dir.resolve("tiny-" + type + ".gguf");
+            SyntheticGguf.write(s, type, p, 3);
+            try (GgufFile f = GgufFile.open(p)) {
+                assertEquals("llama", f.getString("general.architecture"));
+                assertEquals("no_vocab", f.getString("tokenizer.ggml.model"));
+                assertEquals(256, f.getLong("llama.embedding_length"));
+                assertEquals(2, f.getLong("llama.block_count"));
+                assertEquals(4, f.getLong("llama.attention.head_count"));
+                assertEquals(2, f.getLong("llama.attention.head_count_kv"));
+                assertEquals(768, f.getLong("llama.feed_forward_length"));
+                assertEquals(1000, f.getLong("llama.vocab_size"));
+                assertEquals(64, f.getLong("llama.rope.dimension_count"));
+                assertEquals(1e-5, f.getDouble("llama.attention.layer_norm_rms_epsilon"), 1e-12);
+                assertEquals(2 + 2 * 9 + 1, f.tensors().size());
+                TensorInfo emb = f.tensor("token_embd.weight");
+                assertEquals(type, emb.type());
+                assertArrayEquals(new long[]{256, 1000}, emb.shape());
+                assertArrayEquals(new long[]{256, 4 * 64}, f.tensor("blk.1.attn_q.weight").shape());
+                assertArrayEquals(new long[]{256, 2 * 64}, f.tensor("blk.1.attn_k.weight").shape());
+                assertArrayEquals(new long[]{4 * 64, 256}, f.tensor("blk.0.attn_output.weight").shape());
+                assertArrayEquals(new long[]{768, 256}, f.tensor("blk.0.ffn_down.weight").shape());
+                assertArrayEquals(new long[]{256, 768}, f.tensor("blk.0.ffn_up.weight").shape());
+                assertEquals(GgmlType.F32, f.tensor("blk.0.attn_norm.weight").type());
+                assertTrue(f.findTensor("output.weight").isPresent(), "untied shape has output.weight");
+
+                var norm = f.data(f.tensor("output_norm.weight"));
+                for (int i = 0; i < 256; i++) {
+                    float v = norm.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+                    assertTrue(v >= 0.8f && v <= 1.2f, "norm weight " + v);
+                }
+                TensorInfo up = f.tensor("blk.1.ffn_up.weight");
+                WeightMatrix w = WeightMatrices.reference(type, f.data(up), 768, 256);
+                double sum = 0, sq = 0;
+                float[] row = new float[256];
+                for (int r = 0; r < 768; r++) {
+                    w.row(r, row, 0);
+                    for (float v : row) {
+                        sum += v;
+                        sq += v * v;
+                    }
+                }
+                double n = 768 * 256, mean = sum / n, std = Math.sqrt(sq / n - mean * mean);
+                assertEquals(SyntheticGguf.WEIGHT_STD, std, SyntheticGguf.WEIGHT_STD * STD_TOLERANCE, type + " weight std");
+                assertEquals(0, mean, 0.002, type + " weight mean");
+            }
+        }
+    }
+
+    @Test
+    void mixtralExpertsSlidingWindowAndLlama3Rope() throws Exception {
+        Path moe = dir.resolve("moe.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-mixtral"), GgmlType.Q8_0, moe, 1);
+        try (GgufFile f = GgufFile.open(moe)) {
+            assertEquals(4, f.getLong("llama.expert_count"));
+            assertEquals(2, f.getLong("llama.expert_used_count"));
+            assertArrayEquals(new long[]{256, 512, 4}, f.tensor("blk.0.ffn_gate_exps.weight").shape());
+            assertArrayEquals(new long[]{512, 256, 4}, f.tensor("blk.0.ffn_down_exps.weight").shape());
+            assertArrayEquals(new long[]{256, 512, 4}, f.tensor("blk.1.ffn_up_exps.weight").shape());
+            assertArrayEquals(new long[]{256, 4}, f.tensor("blk.1.ffn_gate_inp.weight").shape());
+            assertFalse(f.findTensor("blk.0.ffn_gate.weight").isPresent());
+        }
+        Path swa = dir.resolve("swa.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-mistral"), GgmlType.F16, swa, 1);
+        try (GgufFile f = GgufFile.open(swa)) {
+            assertEquals(8, f.getLong("llama.attention.sliding_window"));
+        }
+        Path l3 = dir.resolve("l3.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-llama3"), GgmlType.Q4_0, l3, 1);
+        try (GgufFile f = GgufFile.open(l3)) {
+            assertFalse(f.findTensor("output.weight").isPresent(), "tied embeddings: no output.weight");
+            TensorInfo rf = f.tensor("rope_freqs.weight");
+            assertArrayEquals(new long[]{32}, rf.shape());
+            var d = f.data(rf);
+            var f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            // head_dim 64, base 5e5, original context 64, factor 8: the fastest frequency (wavelength 2 pi < 16) is
+            // kept, the slowest (wavelength 2 pi * 5e5^(62/64) > 64) divided by the factor
+            assertEquals(1f, d.getAtIndex(f32, 0));
+            assertEquals(8f, d.getAtIndex(f32, 31));
+            float mid = d.getAtIndex(f32, 8); // wavelength 2 pi * 5e5^(16/64) = 167.1 > 64: fully scaled
+            assertEquals(8f, mid, 1e-6f);
+        }
+    }
+
+    @Test
+    void theEngineLoadsAndRunsWhatSynthWrites() throws Exception {
+        for (String shape : new String[]{"tiny-llama", "tiny-mixtral"}) {
+            Path p = dir.resolve(shape + ".gguf");
+            SyntheticGguf.write(Shapes.named(shape), GgmlType.Q8_0, p, 5);
+            try (LanguageModel m = Models.load(p)) {
+                assertEquals(1000, m.config().vocabSize());
+                float[] logits = m.forward(m.newCache(new dev.jllm.engine.kv.KvCacheOptions(dev.jllm.engine.kv.KvType.F32, 16)), 1, 2, 3);
+                assertEquals(1000, logits.length);
+                for (float v : logits) assertTrue(Float.isFinite(v), shape + " logits finite");
+            }
+        }
+    }
+
+    @Test
+    void unknownShapesAndTypesAreRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shapes.named("llama-9000"));
+        assertTrue(e.getMessage().contains("llama-3.2-1b"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> SyntheticGguf.write(Shapes.named("tiny-llama"), GgmlType.Q5_0, dir.resolve("x.gguf"), 1));
+    }
+}
