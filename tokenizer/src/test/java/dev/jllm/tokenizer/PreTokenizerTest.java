@@ -46,6 +46,17 @@ class PreTokenizerTest {
         }
     }
 
+    /** Llama 3's tokenizer.json Split regex as published (case-insensitive group) = llama.cpp's adaptation. */
+    @Test
+    void hfLlama3RegexMatchesTheFastSplitter() throws Exception {
+        String hf = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+        PreTokenizer fromJson = new PreTokenizer("tokenizer.json", List.of(hf));
+        PreTokenizer fast = PreTokenizer.forGgufName("llama3");
+        for (String text : corpus()) {
+            assertEquals(fromJson.words(text), fast.words(text), LlamaCppVocabTest.escape(text));
+        }
+    }
+
     @Test
     void llama3Examples() {
         PreTokenizer p = PreTokenizer.forGgufName("llama-bpe");
