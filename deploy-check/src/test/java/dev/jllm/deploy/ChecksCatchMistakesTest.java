@@ -156,6 +156,18 @@ class ChecksCatchMistakesTest {
     }
 
     @Test
+    void composeWiringToKafkaAndPostgres() {
+        assertFound(composeProblems(c -> env(c, "gateway-service").put("KAFKA_BOOTSTRAP_SERVERS", "kafka:29092")),
+                "gateway-service", "bootstraps from kafka:29092", "does not advertise");
+        assertFound(composeProblems(c -> env(c, "session-service").put("JLLM_JDBC_URL", "jdbc:postgresql://postgres:5432/sessions")),
+                "session-service", "database sessions", "creates jllm");
+        assertFound(composeProblems(c -> env(c, "postgres").put("POSTGRES_USER", "admin")),
+                "session-service", "logs in as jllm", "creates user admin");
+        assertFound(composeProblems(c -> env(c, "session-service").put("JLLM_JDBC_PASSWORD", "secret")),
+                "session-service", "JLLM_JDBC_PASSWORD", "POSTGRES_PASSWORD");
+    }
+
+    @Test
     void composeBuildWithoutDockerfile() {
         assertFound(composeProblems(c -> service(c, "gateway-service").put("build", "./contracts")),
                 "gateway-service", "builds ./contracts", "no Dockerfile");
@@ -223,6 +235,15 @@ class ChecksCatchMistakesTest {
                 "StatefulSet/kafka", "enableServiceLinks");
         assertFound(kubernetesProblems(d -> map(list(container(d, "inference-service").get("volumeMounts")).getFirst()).put("readOnly", false)),
                 "inference-service", "writable");
+    }
+
+    @Test
+    void kubernetesWiringToKafkaAndPostgres() {
+        assertFound(kubernetesProblems(d -> map(doc(d, "ConfigMap", "jllm-config").get("data")).put("KAFKA_BOOTSTRAP_SERVERS", "kafka:9093")),
+                "bootstraps from kafka:9093", "does not advertise");
+        assertFound(kubernetesProblems(d -> list(container(d, "session-service").get("env")).replaceAll(e ->
+                        "JLLM_JDBC_USER".equals(map(e).get("name")) ? Map.of("name", "JLLM_JDBC_USER", "value", "root") : e)),
+                "session-service", "logs in as root", "creates user jllm");
     }
 
     @Test

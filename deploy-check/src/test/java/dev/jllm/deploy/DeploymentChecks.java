@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -122,6 +123,8 @@ final class DeploymentChecks {
             if (build == null) problems.add(where + " has no build: (the directory with its Dockerfile)");
             Map<String, String> env = composeEnv(s.get("environment"));
             checkEnv(where, c, env, problems);
+            checkWiring(where, env, host -> services.containsKey(host) ? composeEnv(map(services.get(host)).get("environment")) : null,
+                    problems);
 
             int port = c.port(env);
             for (Object p : list(s.get("ports"))) {
@@ -219,6 +222,48 @@ final class DeploymentChecks {
             for (Object o : list(dependsOn)) out.put(String.valueOf(o), "service_started");
         }
         return out;
+    }
+
+    /**
+     * The service's addresses lead to the servers the deployment runs, configured to match: Kafka advertises the
+     * bootstrap address the service uses, and PostgreSQL's database, user and password are the ones in the
+     * service's JDBC settings. {@code serverEnv} gives a server's environment by host name (null: not deployed
+     * here, e.g. a managed server, which is not checked).
+     */
+    static void checkWiring(String where, Map<String, String> env, Function<String, Map<String, String>> serverEnv,
+                            List<String> problems) {
+        String bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS");
+        if (bootstrap != null) {
+            for (String hostPort : bootstrap.split(",")) {
+                String hp = hostPort.strip(), host = hp.replaceAll(":\\d+$", "");
+                Map<String, String> kafka = serverEnv.apply(host);
+                if (kafka == null) continue;
+                String advertised = kafka.getOrDefault("KAFKA_ADVERTISED_LISTENERS", "");
+                if (!advertised.contains("://" + hp))
+                    problems.add(where + " bootstraps from " + hp + ", which " + host
+                            + " does not advertise (KAFKA_ADVERTISED_LISTENERS=" + advertised + ")");
+            }
+        }
+        String url = env.get("JLLM_JDBC_URL");
+        if (url != null) {
+            Matcher m = Pattern.compile("jdbc:postgresql://([^:/]+)(?::\\d+)?/([^?]+).*").matcher(url);
+            if (!m.matches()) {
+                problems.add(where + " passes JLLM_JDBC_URL=" + url + ", not a jdbc:postgresql://host[:port]/database URL");
+                return;
+            }
+            String host = m.group(1), db = m.group(2);
+            Map<String, String> pg = serverEnv.apply(host);
+            if (pg == null) return;
+            // the postgres image's defaults: user postgres, database named after the user
+            String pgUser = pg.getOrDefault("POSTGRES_USER", "postgres");
+            String pgDb = pg.getOrDefault("POSTGRES_DB", pgUser);
+            if (!db.equals(pgDb))
+                problems.add(where + " connects to database " + db + ", but " + host + " creates " + pgDb);
+            if (!pgUser.equals(env.get("JLLM_JDBC_USER")))
+                problems.add(where + " logs in as " + env.get("JLLM_JDBC_USER") + ", but " + host + " creates user " + pgUser);
+            if (!Objects.equals(pg.get("POSTGRES_PASSWORD"), env.get("JLLM_JDBC_PASSWORD")))
+                problems.add(where + " passes a JLLM_JDBC_PASSWORD that differs from " + host + "'s POSTGRES_PASSWORD");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -358,33 +403,14 @@ final class DeploymentChecks {
                 continue;
             }
             Map<String, Object> container = map(containers.getFirst());
-            Map<String, String> env = new TreeMap<>();
-            for (Object o : list(container.get("env"))) {
-                Map<String, Object> e = map(o);
-                String name = String.valueOf(e.get("name"));
-                Map<String, Object> from = map(e.get("valueFrom"));
-                String value = e.containsKey("value") ? String.valueOf(e.get("value")) : "";
-                for (String ref : List.of("configMapKeyRef", "secretKeyRef")) {
-                    Map<String, Object> r = map(from.get(ref));
-                    if (r.isEmpty()) continue;
-                    String kind = ref.equals("configMapKeyRef") ? "ConfigMap" : "Secret";
-                    Map<String, String> data = configData.get(kind + "/" + r.get("name"));
-                    if (data == null) problems.add(where + " reads " + name + " from " + kind + "/" + r.get("name") + ", which k8s/ does not define");
-                    else if (!data.containsKey(String.valueOf(r.get("key"))))
-                        problems.add(where + " reads " + name + " from " + kind + "/" + r.get("name") + " key " + r.get("key") + ", which it lacks");
-                    else value = data.get(String.valueOf(r.get("key")));
-                }
-                env.put(name, value);
-            }
-            for (Object o : list(container.get("envFrom"))) {
-                Map<String, Object> e = map(o);
-                String key = !map(e.get("configMapRef")).isEmpty() ? "ConfigMap/" + map(e.get("configMapRef")).get("name")
-                        : "Secret/" + map(e.get("secretRef")).get("name");
-                Map<String, String> data = configData.get(key);
-                if (data == null) problems.add(where + " takes envFrom " + key + ", which k8s/ does not define");
-                else data.forEach((k, v) -> env.putIfAbsent(Objects.toString(e.getOrDefault("prefix", ""), "") + k, v));
-            }
+            Map<String, String> env = containerEnv(where, container, configData, problems);
             checkEnv(where, c, env, problems);
+            checkWiring(where, env, host -> {
+                Map<String, Object> server = byKindName.getOrDefault("StatefulSet/" + host, byKindName.get("Deployment/" + host));
+                if (server == null || !byKindName.containsKey("Service/" + host)) return null;
+                Map<String, Object> first = map(list(podSpec(server).get("containers")).getFirst());
+                return containerEnv("k8s " + server.get("kind") + "/" + host, first, configData, new ArrayList<>());
+            }, problems);
 
             int port = c.port(env);
             Map<String, Integer> namedPorts = new TreeMap<>();
@@ -432,6 +458,38 @@ final class DeploymentChecks {
             }
         }
         return problems;
+    }
+
+    /** A container's environment, ConfigMap and Secret references resolved to their values in the manifests. */
+    static Map<String, String> containerEnv(String where, Map<String, Object> container,
+                                            Map<String, Map<String, String>> configData, List<String> problems) {
+        Map<String, String> env = new TreeMap<>();
+        for (Object o : list(container.get("env"))) {
+            Map<String, Object> e = map(o);
+            String name = String.valueOf(e.get("name"));
+            Map<String, Object> from = map(e.get("valueFrom"));
+            String value = e.containsKey("value") ? String.valueOf(e.get("value")) : "";
+            for (String ref : List.of("configMapKeyRef", "secretKeyRef")) {
+                Map<String, Object> r = map(from.get(ref));
+                if (r.isEmpty()) continue;
+                String kind = ref.equals("configMapKeyRef") ? "ConfigMap" : "Secret";
+                Map<String, String> data = configData.get(kind + "/" + r.get("name"));
+                if (data == null) problems.add(where + " reads " + name + " from " + kind + "/" + r.get("name") + ", which k8s/ does not define");
+                else if (!data.containsKey(String.valueOf(r.get("key"))))
+                    problems.add(where + " reads " + name + " from " + kind + "/" + r.get("name") + " key " + r.get("key") + ", which it lacks");
+                else value = data.get(String.valueOf(r.get("key")));
+            }
+            env.put(name, value);
+        }
+        for (Object o : list(container.get("envFrom"))) {
+            Map<String, Object> e = map(o);
+            String key = !map(e.get("configMapRef")).isEmpty() ? "ConfigMap/" + map(e.get("configMapRef")).get("name")
+                    : "Secret/" + map(e.get("secretRef")).get("name");
+            Map<String, String> data = configData.get(key);
+            if (data == null) problems.add(where + " takes envFrom " + key + ", which k8s/ does not define");
+            else data.forEach((k, v) -> env.putIfAbsent(Objects.toString(e.getOrDefault("prefix", ""), "") + k, v));
+        }
+        return env;
     }
 
     static void checkProbe(String where, String kind, Map<String, Object> probe, String path, int port,
