@@ -26,6 +26,7 @@ __device__ __forceinline__ float row_dot_f32(const uint8_t* W, int rows, int col
     const float* w = (const float*) W + (size_t) row * cols;
     float acc = 0.f;
     if ((cols & 3) == 0) {
+#pragma unroll 4
         for (int c = lane * 4; c < cols; c += 128) {
             const float4 a = *(const float4*) (w + c), b = *(const float4*) (x + c);
             acc += a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
@@ -42,6 +43,7 @@ __device__ __forceinline__ float row_dot_f16(const uint8_t* W, int rows, int col
     const uint16_t* w = (const uint16_t*) W + (size_t) row * cols;
     float acc = 0.f;
     if ((cols & 7) == 0) {
+#pragma unroll 4
         for (int c = lane * 8; c < cols; c += 256) acc += dot8_f16(*(const uint4*) (w + c), x + c);
     } else {
         for (int c = lane; c < cols; c += 32) acc += h2f(w[c]) * x[c];
@@ -54,6 +56,7 @@ __device__ __forceinline__ float row_dot_bf16(const uint8_t* W, int rows, int co
     const uint16_t* w = (const uint16_t*) W + (size_t) row * cols;
     float acc = 0.f;
     if ((cols & 7) == 0) {
+#pragma unroll 4
         for (int c = lane * 8; c < cols; c += 256) acc += dot8_bf16(*(const uint4*) (w + c), x + c);
     } else {
         for (int c = lane; c < cols; c += 32) acc += bf2f(w[c]) * x[c];
@@ -67,6 +70,7 @@ __device__ __forceinline__ float row_dot_q8_0(const uint8_t* W, int rows, int co
     const int8_t* qs = (const int8_t*) W + (size_t) row * cols;
     const uint16_t* d = (const uint16_t*) (W + (size_t) rows * cols) + (size_t) row * (cols / 32);
     float acc = 0.f;
+#pragma unroll 4
     for (int c = lane * 16; c < cols; c += 512) {
         const int4 q = *(const int4*) (qs + c);
         const int8_t* b = (const int8_t*) &q;
@@ -89,6 +93,7 @@ __device__ __forceinline__ float row_dot_q4_0(const uint8_t* W, int rows, int co
     const uint8_t* qs = W + (size_t) row * nb * 16;
     const uint16_t* d = (const uint16_t*) (W + (size_t) rows * cols / 2) + (size_t) row * nb;
     float acc = 0.f;
+#pragma unroll 4
     for (int blk = lane; blk < nb; blk += 32) {
         const uint4 q = *(const uint4*) (qs + (size_t) blk * 16);
         const uint8_t* b = (const uint8_t*) &q;
@@ -115,6 +120,7 @@ __device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int co
     const uint8_t* base = W + (size_t) row * nb * Q4K_BLOCK_BYTES;
     const int chunk = t >> 1, half = t & 1;
     float acc = 0.f;
+#pragma unroll 2
     for (int blk = lane >> 3; blk < nb; blk += 4) {
         const uint8_t* b = base + (size_t) blk * Q4K_BLOCK_BYTES;
         const float d = h2f(*(const uint16_t*) b), dmin = h2f(*(const uint16_t*) (b + 2));
@@ -147,6 +153,7 @@ __device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int co
     const uint16_t* dd = (const uint16_t*) (W + (size_t) rows * nb * Q6K_PACKED_BYTES) + (size_t) row * nb;
     const int n = t >> 2, l0 = (t & 3) * 8;
     float acc = 0.f;
+#pragma unroll 2
     for (int blk = lane >> 3; blk < nb; blk += 4) {
         const uint8_t* b = base + (size_t) blk * Q6K_PACKED_BYTES;
         const uint2 qa = *(const uint2*) (b + n * 64 + l0);        // ql[l]    -> quarters 0 (low) and 2 (high)
@@ -157,14 +164,20 @@ __device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int co
         const uint8_t* pc = (const uint8_t*) &qc;
         const uint8_t* ph = (const uint8_t*) &qh;
         const float* xl = x + blk * 256 + n * 128 + l0;
+        float xv[4][8];  // x for quarters 0..3 (offsets 0, 32, 64, 96), 8 values each, loaded as float4
+#pragma unroll
+        for (int qtr = 0; qtr < 4; qtr++) {
+            *(float4*) &xv[qtr][0] = *(const float4*) (xl + 32 * qtr);
+            *(float4*) &xv[qtr][4] = *(const float4*) (xl + 32 * qtr + 4);
+        }
         float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             const int h = ph[i];
-            s0 += (float) (((pa[i] & 0xF) | ((h & 3) << 4)) - 32) * xl[i];
-            s1 += (float) (((pc[i] & 0xF) | (((h >> 2) & 3) << 4)) - 32) * xl[i + 32];
-            s2 += (float) (((pa[i] >> 4) | (((h >> 4) & 3) << 4)) - 32) * xl[i + 64];
-            s3 += (float) (((pc[i] >> 4) | (((h >> 6) & 3) << 4)) - 32) * xl[i + 96];
+            s0 += (float) (((pa[i] & 0xF) | ((h & 3) << 4)) - 32) * xv[0][i];
+            s1 += (float) (((pc[i] & 0xF) | (((h >> 2) & 3) << 4)) - 32) * xv[1][i];
+            s2 += (float) (((pa[i] >> 4) | (((h >> 4) & 3) << 4)) - 32) * xv[2][i];
+            s3 += (float) (((pc[i] >> 4) | (((h >> 6) & 3) << 4)) - 32) * xv[3][i];
         }
         acc += h2f(dd[blk]) * ((float) sc[0] * s0 + (float) sc[2] * s1 + (float) sc[4] * s2 + (float) sc[6] * s3);
     }

@@ -280,7 +280,7 @@ public final class CudaLanguageModel implements LanguageModel {
             dev.upload(ids, 0, MemorySegment.ofArray(Arrays.copyOfRange(tokens, done, done + n)), staging, stream);
             dev.upload(positions, 0, MemorySegment.ofArray(pos), staging, stream);
             dev.upload(seqSlots, 0, MemorySegment.ofArray(new int[n]), staging, stream);
-            enqueue(cache, n);
+            enqueue(cache, p0, n);
             boolean last = done + n == tokens.length;
             if (all) {
                 for (int t = 0; t < n; t++) result[done + t] = logitsOf(t);
@@ -294,7 +294,7 @@ public final class CudaLanguageModel implements LanguageModel {
     }
 
     /** The forward pass of {@code n} tokens at positions {@code [p0, p0 + n)}, up to the final norm (in h). */
-    private void enqueue(CudaKvCache cache, int n) {
+    private void enqueue(CudaKvCache cache, int p0, int n) {
         float scale = (float) (1 / Math.sqrt(c.headDim()));
         int ropeDims = c.rope().dims();
         int pairing = c.rope().style() == RopeConfig.Style.ADJACENT ? 0 : 1;
@@ -312,8 +312,9 @@ public final class CudaLanguageModel implements LanguageModel {
             k.ropeKv(q, kk, vv, kc, vc, positions, seqSlots, invFreq, n, c.nHeads(), c.nKvHeads(), c.headDim(), ropeDims,
                     pairing, cap, 1, held, stream);
             if (n == 1) {
-                k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span,
-                        scale, held, stream);
+                // launch only the splits this position needs (no graph capture here: the position is known)
+                k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap,
+                        Math.min(span, p0 + 1), scale, held, stream);
             } else {
                 k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,
                         scale, held, stream);
