@@ -54,6 +54,7 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
         return summ;
     }
 
+    /** Same operations in the same order as {@link #dot4} for one input, so batches and single inputs agree bit for bit. */
     @Override
     float dot(long rowOffset, Activations a, int i) {
         float[] q = a.q, qd = a.qd, qsum = a.qsum;
@@ -63,11 +64,10 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
         for (int k = 0; k < cols / 256; k++) {
             long b = rowOffset + 144L * k;
             int qk = q0 + 256 * k;
-            float dx = qd[qk / 256];
-            float d = dx * Float.float16ToFloat(data.get(I16_LE, b));
             long lo = data.get(I64_LE, b + 4), hi = data.get(I32_LE, b + 12) & 0xFFFFFFFFL;
             long sc = scales(lo, hi);
             long qs = b + 16;
+            FloatVector blk = FloatVector.zero(F); // sum over sub-blocks of sc[s] * sum(q * qx), this block only
             for (int c = 0; c < 4; c++) {
                 FloatVector sLo = FloatVector.zero(F), sHi = FloatVector.zero(F);
                 for (int j = 0; j < 32; j += L) {
@@ -77,10 +77,13 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
                     sLo = wLo.fma(FloatVector.fromArray(F, q, qk + 64 * c + j), sLo);
                     sHi = wHi.fma(FloatVector.fromArray(F, q, qk + 64 * c + 32 + j), sHi);
                 }
-                acc = sLo.fma(FloatVector.broadcast(F, d * ((sc >>> (16 * c)) & 0xFF)), acc);
-                acc = sHi.fma(FloatVector.broadcast(F, d * ((sc >>> (16 * c + 8)) & 0xFF)), acc);
+                float scLo = (sc >>> (16 * c)) & 0xFF, scHi = (sc >>> (16 * c + 8)) & 0xFF;
+                blk = sHi.fma(FloatVector.broadcast(F, scHi), sLo.fma(FloatVector.broadcast(F, scLo), blk));
             }
-            minSum += dx * Float.float16ToFloat(data.get(I16_LE, b + 2)) * minTerm(mins(lo, hi), qsum, qk / 32);
+            float dw = Float.float16ToFloat(data.get(I16_LE, b)), dminw = Float.float16ToFloat(data.get(I16_LE, b + 2));
+            float dx = qd[qk / 256];
+            acc = blk.fma(FloatVector.broadcast(F, dw * dx), acc);
+            minSum += dx * dminw * minTerm(mins(lo, hi), qsum, qk / 32);
         }
         return acc.reduceLanes(VectorOperators.ADD) - minSum;
     }
