@@ -45,6 +45,11 @@ final class PieceTable {
         for (int i = from; i < to; i++) {
             h = 31 * h + s.charAt(i);
         }
+        return get(s, from, to, h);
+    }
+
+    /** The same with the region's String.hashCode-style hash already known (merge loops keep it per symbol). */
+    int get(String s, int from, int to, int h) {
         int len = to - from;
         int slot = mix(h) & mask;
         String k;

@@ -19,6 +19,14 @@ final class SpmModel implements TokenizerModel {
     private final boolean byteFallback;
     private final byte[][] decoded;   // [n_vocab][*] bytes of normal / byte / user-defined tokens
     private final int[] mergeRank;    // [n_vocab] dense rank of the score, 0 = best
+    private final int maxPieceLength;   // chars of the longest token
+    private static final int[] POW31 = new int[1025];   // [1025] 31^k, int arithmetic as String.hashCode
+    static {
+        POW31[0] = 1;
+        for (int k = 1; k < POW31.length; k++) {
+            POW31[k] = POW31[k - 1] * 31;
+        }
+    }
     private final BpeModel.LongIntMap innerPairs;   // (char a << 16 | char b) present if ab occurs inside a token
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
@@ -37,6 +45,11 @@ final class SpmModel implements TokenizerModel {
             }
             mergeRank[order[r]] = rank;   // dense rank of the score: equal scores, equal rank
         }
+        int maxLen = 2;
+        for (int id = 0; id < vocab.size(); id++) {
+            maxLen = Math.max(maxLen, vocab.piece(id).length());
+        }
+        this.maxPieceLength = Math.min(maxLen, POW31.length - 1);
         this.innerPairs = new BpeModel.LongIntMap(vocab.size() * 4);
         for (int id = 0; id < vocab.size(); id++) {
             String p = vocab.piece(id);
@@ -91,6 +104,7 @@ final class SpmModel implements TokenizerModel {
         int[] len = new int[64];     // [n] chars; 0 = merged away
         int[] prev = new int[64];    // [n]
         int[] next = new int[64];    // [n]
+        int[] hash = new int[64];    // [n] String.hashCode of the symbol's text
         final LongHeap queue = new LongHeap(64);
 
         void ensure(int n) {
@@ -100,6 +114,7 @@ final class SpmModel implements TokenizerModel {
                 len = new int[c];
                 prev = new int[c];
                 next = new int[c];
+                hash = new int[c];
             }
         }
     }
@@ -114,9 +129,10 @@ final class SpmModel implements TokenizerModel {
             w.len[n] = cl;
             w.prev[n] = n - 1;
             w.next[n] = off + cl < to ? n + 1 : -1;
+            w.hash[n] = cl == 1 ? s.charAt(off) : 31 * s.charAt(off) + s.charAt(off + 1);
             off += cl;
         }
-        mergeChunk(s, w.start, w.len, w.prev, w.next, 0, n, w.queue);
+        mergeChunk(s, w, n);
         emitChunk(s, w.start, w.len, w.next, 0, out, prevUnknown);
     }
 
@@ -125,11 +141,17 @@ final class SpmModel implements TokenizerModel {
         return innerPairs.get(((long) a << 16) | b) >= 0;
     }
 
-    /** The merge loop over symbols [from, to). */
-    private void mergeChunk(String s, int[] start, int[] len, int[] prev, int[] next, int from, int to, LongHeap queue) {
+    /** The merge loop over symbols [0, n) of the scratch arrays. */
+    private void mergeChunk(String s, Scratch w, int n) {
+        int[] start = w.start;
+        int[] len = w.len;
+        int[] prev = w.prev;
+        int[] next = w.next;
+        int[] hash = w.hash;
+        LongHeap queue = w.queue;
         queue.clear();
-        for (int i = from + 1; i < to; i++) {
-            tryAddBigram(s, start, len, i - 1, i, queue);
+        for (int i = 1; i < n; i++) {
+            tryAddBigram(s, w, i - 1, i);
         }
         while (!queue.isEmpty()) {
             long key = queue.pop();
@@ -141,19 +163,29 @@ final class SpmModel implements TokenizerModel {
             if (right < 0) {
                 continue;
             }
-            int id = vocab.id(s, start[left], start[left] + len[left] + len[right]);
+            int id = pairId(s, w, left, right);
             if (id < 0 || mergeRank[id] != LongHeap.priority(key)) {
                 continue;   // stale entry: the pair changed since it was queued
             }
+            hash[left] = hash[left] * POW31[len[right]] + hash[right];
             len[left] += len[right];
             len[right] = 0;
             next[left] = next[right];
             if (next[right] >= 0) {
                 prev[next[right]] = left;
             }
-            tryAddBigram(s, start, len, prev[left], left, queue);
-            tryAddBigram(s, start, len, left, next[left], queue);
+            tryAddBigram(s, w, prev[left], left);
+            tryAddBigram(s, w, left, next[left]);
         }
+    }
+
+    /** Token id of the two symbols' joined text, or -1. */
+    private int pairId(String s, Scratch w, int left, int right) {
+        int n = w.len[left] + w.len[right];
+        if (n > maxPieceLength) {
+            return -1;
+        }
+        return vocab.id(s, w.start[left], w.start[left] + n, w.hash[left] * POW31[w.len[right]] + w.hash[right]);
     }
 
     /** Ids of the symbols left in a chunk; the unknown-token run state carries across chunks. */
@@ -178,13 +210,13 @@ final class SpmModel implements TokenizerModel {
         }
     }
 
-    private void tryAddBigram(String s, int[] start, int[] len, int left, int right, LongHeap queue) {
+    private void tryAddBigram(String s, Scratch w, int left, int right) {
         if (left < 0 || right < 0) {
             return;
         }
-        int id = vocab.id(s, start[left], start[left] + len[left] + len[right]);
+        int id = pairId(s, w, left, right);
         if (id >= 0) {
-            queue.push(LongHeap.key(mergeRank[id], left));
+            w.queue.push(LongHeap.key(mergeRank[id], left));
         }
     }
 

@@ -105,6 +105,11 @@ public final class Vocabulary {
         return table.get(s, from, to);
     }
 
+    /** {@link #id(String, int, int)} with the region's hash (31-polynomial, as String.hashCode). */
+    int id(String s, int from, int to, int hash) {
+        return table.get(s, from, to, hash);
+    }
+
     /** Id of the {@code <0xXX>} byte token, or -1. */
     int byteId(int b) {
         return byteIds[b & 0xff];
