@@ -220,6 +220,24 @@ class GatewayApiTest extends GatewayHttpTestBase {
     }
 
     @Test
+    void legacyStreamWithEchoSendsThePromptFirst() {
+        String q = marker();
+        var pending = postAsync("/v1/completions", "{\"model\":\"m1\",\"prompt\":\"" + q + "\",\"stream\":true,\"echo\":true}");
+        CompletionRequested r = pipeline.awaitPrompt(q).value();
+        pipeline.send(token(r, 0, 1, " two"));
+        pipeline.send(last(r, 1, "", FinishReason.STOP, new Usage(2, 1, 0)));
+
+        HttpResponse<String> res = join(pending);
+        assertEquals(200, res.statusCode(), res.body());
+        List<String> events = sseEvents(res.body());
+        assertEquals(4, events.size(), res.body());
+        assertEquals(q, data(events.get(0)).at("/choices/0/text").asText());
+        assertEquals(" two", data(events.get(1)).at("/choices/0/text").asText());
+        assertEquals("stop", data(events.get(2)).at("/choices/0/finish_reason").asText());
+        assertEquals("data: [DONE]", events.get(3));
+    }
+
+    @Test
     void aRedeliveredEventIsNotSentTwice() {
         String q = marker();
         var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ",\"stream\":true"));
@@ -308,6 +326,7 @@ class GatewayApiTest extends GatewayHttpTestBase {
             pipeline.send(token(r, 0, 5, "Hi"));
             String seen = readUntil(socket.getInputStream(), "\"content\":\"Hi\"");
             assertTrue(seen.startsWith("HTTP/1.1 200"), seen);
+            assertTrue(seen.toLowerCase(java.util.Locale.ROOT).contains("\r\nx-session-id: sess-gone\r\n"), seen);
         } // the client hangs up mid-stream
 
         var cancel = pipeline.awaitCommand(r.requestId());

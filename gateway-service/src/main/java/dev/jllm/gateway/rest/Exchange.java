@@ -105,6 +105,7 @@ final class Exchange implements GenerationListener {
             if (!headersSent) {
                 sendStreamHeaders();
                 if (req.chat()) write(format.chunk(true, "", null, null));
+                else if (req.echo() && req.request().prompt() != null) write(format.chunk(false, req.request().prompt(), null, null));
             }
             boolean hasText = t.text() != null && !t.text().isEmpty();
             if (hasText || t.logprob() != null) {
