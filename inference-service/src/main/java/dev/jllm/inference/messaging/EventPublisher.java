@@ -1,7 +1,7 @@
 package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
-import dev.jllm.inference.service.GenerationSink;
+import dev.jllm.batching.GenerationSink;
 import dev.jllm.messaging.KeyedSender;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

@@ -1,5 +1,7 @@
 package dev.jllm.inference.service;
 
+import dev.jllm.batching.GenerationSink;
+import dev.jllm.batching.Scheduler;
 import dev.jllm.engine.LanguageModel;
 import dev.jllm.engine.LoadOptions;
 import dev.jllm.engine.Models;

@@ -1,4 +1,4 @@
-package dev.jllm.inference.service;
+package dev.jllm.batching;
 
 import dev.jllm.contracts.FinishReason;
 import dev.jllm.contracts.GenerationCancelled;

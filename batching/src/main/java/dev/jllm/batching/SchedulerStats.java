@@ -1,4 +1,4 @@
-package dev.jllm.inference.service;
+package dev.jllm.batching;
 
 /** A snapshot of the scheduler for metrics and health. */
 public record SchedulerStats(int queued, int running, long kvBytesReserved, long steps, long tokensGenerated, long cancelled) {}

@@ -1,4 +1,4 @@
-package dev.jllm.inference;
+package dev.jllm.batching;
 
 import dev.jllm.contracts.FinishReason;
 import dev.jllm.contracts.GenerationCancelled;
@@ -12,7 +12,7 @@ import dev.jllm.engine.LanguageModel;
 import dev.jllm.engine.Models;
 import dev.jllm.engine.kv.KvCache;
 import dev.jllm.engine.kv.KvCacheOptions;
-import dev.jllm.inference.service.Scheduler;
+
 import dev.jllm.tokenizer.Tokenizer;
 import dev.jllm.tokenizer.Tokenizers;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +49,7 @@ class SchedulerTest {
     }
 
     /** Collects events per request. */
-    static final class Sink implements dev.jllm.inference.service.GenerationSink {
+    static final class Sink implements GenerationSink {
         final ConcurrentHashMap<String, List<GenerationEvent>> byRequest = new ConcurrentHashMap<>();
 
         @Override
