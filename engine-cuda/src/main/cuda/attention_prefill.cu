@@ -8,7 +8,8 @@
 // Shapes: q, out [n_tokens][n_heads][head_dim]; caches [n_seqs][W][n_kv_heads][head_dim] f32 (slot-major);
 //         positions, seq_slots [n_tokens] int32. head_dim <= 256.
 // Launch: grid (ceil(n_tokens / 16), n_heads), block (256) = 16 queries x 16 lanes;
-//         dynamic shared memory 3 * 16 * head_dim * 4 bytes (48 KiB at head_dim 256).
+//         dynamic shared memory (48 * head_dim + 16) * 4 bytes (just over 48 KiB at head_dim 256: the launcher
+//         raises the function's limit).
 #include "common.cuh"
 
 #define PF_BQ 16
@@ -20,15 +21,15 @@ extern "C" __global__ void __launch_bounds__(256) jllm_attention_prefill(
     const int* __restrict__ positions, const int* __restrict__ seq_slots, float* __restrict__ out,
     int n_tokens, int n_heads, int n_kv_heads, int head_dim, int window, int span, float scale) {
     extern __shared__ float smem[];
+    const int ks_stride = head_dim + 1;        // padded: the 16 keys of a score step fall in different banks
     float* Qs = smem;                          // [PF_BQ][head_dim]
-    float* Ks = Qs + PF_BQ * head_dim;         // [PF_BK][head_dim]
-    float* Vs = Ks + PF_BK * head_dim;         // [PF_BK][head_dim]
+    float* Ks = Qs + PF_BQ * head_dim;         // [PF_BK][head_dim + 1]
+    float* Vs = Ks + PF_BK * ks_stride;        // [PF_BK][head_dim]
     __shared__ int q_pos[PF_BQ], q_seq[PF_BQ];
     __shared__ int todo_seq, lo_pos, hi_pos;
     const int t0 = blockIdx.x * PF_BQ, h = blockIdx.y;
     const int g = h / (n_heads / n_kv_heads);
-    const int qi = threadIdx.x >> 4, sub = threadIdx.x & 15, lane = threadIdx.x & 31;
-    const unsigned group = 0xffffu << (lane & 16);
+    const int qi = threadIdx.x >> 4, sub = threadIdx.x & 15;  // query of the tile, lane in its 16-lane segment
     const int t = t0 + qi;
     const bool has_q = t < n_tokens;
     if (sub == 0) {
@@ -73,7 +74,7 @@ extern "C" __global__ void __launch_bounds__(256) jllm_attention_prefill(
             for (int i = threadIdx.x; i < PF_BK * head_dim; i += blockDim.x) {
                 const int p = kt + i / head_dim, d = i % head_dim;
                 const size_t off = (size_t) (p % window) * row + d;
-                Ks[i] = p <= hi ? kc[off] : 0.f;
+                Ks[(i / head_dim) * ks_stride + d] = p <= hi ? kc[off] : 0.f;
                 Vs[i] = p <= hi ? vc[off] : 0.f;
             }
             __syncthreads();
@@ -81,23 +82,23 @@ extern "C" __global__ void __launch_bounds__(256) jllm_attention_prefill(
             float score = -INFINITY;
             if (mine && p <= my_pos && my_pos - p < span) {
                 score = 0.f;
-                for (int d = 0; d < head_dim; d++) score += Qs[qi * head_dim + d] * Ks[sub * head_dim + d];
+                for (int d = 0; d < head_dim; d++) score += Qs[qi * head_dim + d] * Ks[sub * ks_stride + d];
             }
             float tile_max = score;
 #pragma unroll
-            for (int off = 8; off > 0; off >>= 1) tile_max = fmaxf(tile_max, __shfl_xor_sync(group, tile_max, off));
+            for (int off = 8; off > 0; off >>= 1) tile_max = fmaxf(tile_max, __shfl_xor_sync(0xffffffffu, tile_max, off, 16));
             const float m_new = fmaxf(m, tile_max);
             const float pr = score == -INFINITY ? 0.f : expf(score - m_new);
             const float corr = m == -INFINITY ? (m_new == -INFINITY ? 1.f : 0.f) : expf(m - m_new);
             float psum = pr;
 #pragma unroll
-            for (int off = 8; off > 0; off >>= 1) psum += __shfl_xor_sync(group, psum, off);
+            for (int off = 8; off > 0; off >>= 1) psum += __shfl_xor_sync(0xffffffffu, psum, off, 16);
             l = l * corr + psum;
             m = m_new;
 #pragma unroll
             for (int j = 0; j < PF_MAX_D; j++) o[j] *= corr;
             for (int kk = 0; kk < PF_BK; kk++) {
-                const float pk = __shfl_sync(group, pr, (lane & 16) | kk);
+                const float pk = __shfl_sync(0xffffffffu, pr, kk, 16);  // key kk's probability for this query
 #pragma unroll
                 for (int j = 0; j < PF_MAX_D; j++) {
                     const int d = sub + 16 * j;

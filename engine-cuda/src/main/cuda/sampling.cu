@@ -81,6 +81,7 @@ extern "C" __global__ void __launch_bounds__(1024) jllm_sample(
         __syncthreads();
     }
     if (threadIdx.x != 0) return;
+    if (cand_i[0] == INT_MAX) { out[0] = 0; return; }  // every logit NaN: nothing to rank
     if (k == 1) { out[0] = cand_i[0]; return; }
     // softmax over candidates (descending), nucleus cut, draw
     const float inv_t = 1.f / temperature;

@@ -89,7 +89,7 @@ public final class CudaKernels {
 
     public static LaunchConfig prefillConfig(int nTokens, int nHeads, int headDim) {
         return LaunchConfig.of(LaunchConfig.blocks(nTokens, PREFILL_QUERIES_PER_BLOCK), nHeads, 1, 256,
-                3 * PREFILL_QUERIES_PER_BLOCK * headDim * 4);
+                (3 * PREFILL_QUERIES_PER_BLOCK * headDim + PREFILL_QUERIES_PER_BLOCK) * 4);  // Q, K (row + 1 pad), V tiles
     }
 
     public static LaunchConfig elementwiseConfig(long n) {

@@ -122,7 +122,7 @@ public final class CudaLanguageModel implements LanguageModel {
         att = act("att", c.qDim()); o = act("o", c.dim());
         int ffn = Math.max(c.ffnDim(), 1);
         g = act("g", ffn); u = act("u", ffn); d = act("d", c.dim());
-        logits = act("logits", c.vocabSize());
+        logits = dev.memory().allocate("logits", 4L * c.vocabSize());  // one token's at a time
         partO = dev.memory().allocate("attn part_o", 4L * c.nHeads() * maxSplits * c.headDim());
         partMl = dev.memory().allocate("attn part_ml", 8L * c.nHeads() * maxSplits);
         int e = Math.max(1, c.nExperts()), topK = Math.max(1, c.nExpertsUsed()), hidden = Math.max(1, c.expertFfnDim());

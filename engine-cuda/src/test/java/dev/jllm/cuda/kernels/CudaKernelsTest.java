@@ -112,7 +112,7 @@ class CudaKernelsTest {
         LaunchConfig p = CudaKernels.prefillConfig(33, 8, 256);
         assertEquals(3, p.gridX());
         assertEquals(8, p.gridY());
-        assertEquals(49152, p.sharedMemBytes());
+        assertEquals((48 * 256 + 16) * 4, p.sharedMemBytes());
     }
 
     @Test
