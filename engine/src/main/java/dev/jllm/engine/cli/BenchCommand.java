@@ -119,6 +119,7 @@ public final class BenchCommand {
 
             // decode: gen steps of one token per sequence, greedy
             double[] steps = new double[gen];
+            long cpu0 = processCpuNanos();
             long d0 = System.nanoTime();
             for (int g = 0; g < gen; g++) {
                 List<SequenceChunk> step = new ArrayList<>(batch);
@@ -128,6 +129,8 @@ public final class BenchCommand {
                 steps[g] = (System.nanoTime() - s0) * 1e-9;
             }
             double decodeSeconds = (System.nanoTime() - d0) * 1e-9;
+            // share of the threads' wall time this process got on a machine others may be using (1.0: all of it)
+            double cpuShare = (processCpuNanos() - cpu0) * 1e-9 / (decodeSeconds * MatOps.threads());
             double medianStep = median(steps);
             long weightBytes = model.weightBytes();
             double decodeTps = batch / medianStep;
@@ -141,15 +144,23 @@ public final class BenchCommand {
                             + "\"decode_step_ms_median\":%.2f,\"weight_bytes_per_token\":%d,"
                             + "\"copy_bandwidth_gb_s\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"bound_tokens_per_s\":%.3f,"
                             + "\"decode_fraction_of_bound\":%.3f,\"decode_fraction_of_read_bandwidth\":%.3f,"
-                            + "\"load_s\":%.3f,\"heap_used_mb\":%.1f,\"weights_gb\":%.3f,\"heap_mb_per_weight_gb\":%.2f}",
+                            + "\"decode_cpu_share\":%.2f,\"system_load_average\":%.2f,\"load_s\":%.3f,\"heap_used_mb\":%.1f,\"weights_gb\":%.3f,\"heap_mb_per_weight_gb\":%.2f}",
                     shape == null ? "null" : "\"" + shape.name() + "\"", type == null ? "null" : "\"" + type + "\"",
                     model.backend(), MatOps.threads(), batch, prompt, gen, kvType,
                     batch * prompt / prefillSeconds, decodeTps, batch * gen / decodeSeconds, medianStep * 1e3, weightBytes,
                     bw.copyBytesPerSecond() / 1e9, bw.readBytesPerSecond() / 1e9, bw.copyBytesPerSecond() / weightBytes,
                     stepBandwidth / bw.copyBytesPerSecond(), stepBandwidth / bw.readBytesPerSecond(),
-                    loadSeconds, modelHeap / 1e6, weightBytes / 1e9, (modelHeap / 1e6) / (weightBytes / 1e9)));
+                    cpuShare, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), loadSeconds, modelHeap / 1e6, weightBytes / 1e9, (modelHeap / 1e6) / (weightBytes / 1e9)));
             return json.toString();
         }
+    }
+
+    /** CPU time of this process (all threads), or -1 when the platform does not report it. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     static int argmax(float[] v) {
