@@ -7,12 +7,14 @@ package dev.jllm.tokenizer;
 final class PieceTable {
     private final String[] keys;   // [capacity]
     private final int[] ids;        // [capacity]
+    private final int[] hashes;     // [capacity] String.hashCode of each key: compared before the text
     private final int mask;
 
     PieceTable(String[] pieces) {
         int cap = Integer.highestOneBit(Math.max(16, pieces.length * 2)) << 1;
         keys = new String[cap];
         ids = new int[cap];
+        hashes = new int[cap];
         mask = cap - 1;
         for (int id = 0; id < pieces.length; id++) {
             String p = pieces[id];
@@ -23,6 +25,7 @@ final class PieceTable {
             if (keys[slot] == null) {   // first id wins for duplicate pieces, as llama.cpp's token_to_id
                 keys[slot] = p;
                 ids[slot] = id;
+                hashes[slot] = p.hashCode();
             }
         }
     }
@@ -54,7 +57,7 @@ final class PieceTable {
         int slot = mix(h) & mask;
         String k;
         while ((k = keys[slot]) != null) {
-            if (k.length() == len && k.regionMatches(0, s, from, len)) {
+            if (hashes[slot] == h && k.length() == len && k.regionMatches(0, s, from, len)) {
                 return ids[slot];
             }
             slot = (slot + 1) & mask;

@@ -27,7 +27,8 @@ final class SpmModel implements TokenizerModel {
             POW31[k] = POW31[k - 1] * 31;
         }
     }
-    private final BpeModel.LongIntMap innerPairs;   // (char a << 16 | char b) present if ab occurs inside a token
+    private final BpeModel.LongIntMap innerPairs;
+    private final boolean[] asciiPairs = new boolean[128 * 128];   // innerPairs for two ASCII chars   // (char a << 16 | char b) present if ab occurs inside a token
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -54,7 +55,12 @@ final class SpmModel implements TokenizerModel {
         for (int id = 0; id < vocab.size(); id++) {
             String p = vocab.piece(id);
             for (int i = 1; i < p.length(); i++) {
-                innerPairs.put(((long) p.charAt(i - 1) << 16) | p.charAt(i), 1);
+                char a = p.charAt(i - 1);
+                char b = p.charAt(i);
+                innerPairs.put(((long) a << 16) | b, 1);
+                if ((a | b) < 128) {
+                    asciiPairs[a << 7 | b] = true;
+                }
             }
         }
         this.decoded = new byte[vocab.size()][];
@@ -138,6 +144,9 @@ final class SpmModel implements TokenizerModel {
 
     /** Whether some token holds the two characters side by side. */
     private boolean mayJoin(char a, char b) {
+        if ((a | b) < 128) {
+            return asciiPairs[a << 7 | b];
+        }
         return innerPairs.get(((long) a << 16) | b) >= 0;
     }
 
