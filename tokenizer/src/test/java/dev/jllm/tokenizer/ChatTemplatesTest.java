@@ -144,6 +144,30 @@ class ChatTemplatesTest {
     }
 
     @Test
+    void renderTimeIsBounded() {
+        ChatTemplate t = ChatTemplates.forModel(tiny("<s>", "</s>"),
+                Optional.of("{% for i in range(100000) %}{% for j in range(100000) %}{% if j == -1 %}x{% endif %}{% endfor %}{% endfor %}done"));
+        long t0 = System.nanoTime();
+        TemplateException e = assertThrows(TemplateException.class, () -> t.render(CONVERSATION, true));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(e.getMessage().contains("ran longer"), e.getMessage());
+        assertTrue(ms < 4 * ChatTemplates.MAX_RENDER_NANOS / 1_000_000, "took " + ms + " ms");
+    }
+
+    @Test
+    void javaObjectsAreNotReachable() {
+        ChatTemplate t = ChatTemplates.forModel(tiny("<s>", "</s>"),
+                Optional.of("[{{ bos_token.getClass() }}][{{ messages.getClass().getName() }}][{{ messages[0].getClass() }}]"));
+        String out;
+        try {
+            out = t.render(CONVERSATION, true);
+        } catch (TemplateException e) {
+            out = "";   // refused: getClass is a restricted method
+        }
+        assertTrue(!out.contains("class java.") && !out.contains("java.util"), "reflection reached: " + out);
+    }
+
+    @Test
     void outputSizeIsBounded() {
         ChatTemplate t = ChatTemplates.forModel(tiny("<s>", "</s>"),
                 Optional.of("{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxxxxxxxxxxxxxxxx{% endfor %}{% endfor %}"));

@@ -24,13 +24,16 @@ import java.util.Optional;
  *
  * <p>Sandbox: message content is passed as data and never parsed as template code (nested
  * interpretation off, the {@code render} filter and include/import/extends tags disabled). Output size,
- * string, list and range sizes, render depth and macro recursion are bounded. There is no wall-clock
- * limit inside Jinjava; the bounds above keep a render finite.
+ * string, list and range sizes, render depth and macro recursion are bounded, and a render stops after
+ * {@link #MAX_RENDER_NANOS} (checked before each template node).
  */
 public final class ChatTemplates {
     /** Longest prompt text a template may produce. */
     public static final long MAX_OUTPUT_CHARS = 8L << 20;
     private static final int MAX_RENDER_DEPTH = 10;
+    /** Longest a render may take: checked before every template node. */
+    public static final long MAX_RENDER_NANOS = 2_000_000_000L;
+    private static final ThreadLocal<long[]> DEADLINE = ThreadLocal.withInitial(() -> new long[] {Long.MAX_VALUE});
 
     public static final String LLAMA2 = """
             {% for message in messages %}\
@@ -115,6 +118,11 @@ public final class ChatTemplates {
                 .withMaxMacroRecursionDepth(MAX_RENDER_DEPTH)
                 .withEnableRecursiveMacroCalls(false)
                 .withFailOnUnknownTokens(false)
+                .withNodePreProcessor((node, interpreter) -> {
+                    if (System.nanoTime() > DEADLINE.get()[0]) {
+                        throw new TemplateRaised("the template ran longer than " + MAX_RENDER_NANOS / 1_000_000 + " ms");
+                    }
+                })
                 .withDisabled(ImmutableMap.<Library, java.util.Set<String>>of(
                         Library.FILTER, ImmutableSet.of("render", "fromjson", "fromyaml"),
                         Library.TAG, ImmutableSet.of("include", "import", "from", "extends")))
@@ -170,6 +178,8 @@ public final class ChatTemplates {
             ctx.put("bos_token", bos);
             ctx.put("eos_token", eos);
             RenderResult r;
+            long[] deadline = DEADLINE.get();
+            deadline[0] = System.nanoTime() + MAX_RENDER_NANOS;
             try {
                 r = jinjava.renderForResult(source, ctx);
             } catch (TemplateRaised e) {
@@ -180,6 +190,8 @@ public final class ChatTemplates {
                     throw new TemplateException("chat template (" + name + ") rejected the conversation: " + raised.getMessage());
                 }
                 throw new TemplateException("chat template (" + name + ") failed: " + e.getMessage());
+            } finally {
+                deadline[0] = Long.MAX_VALUE;
             }
             for (TemplateError err : r.getErrors()) {
                 TemplateRaised raised = findRaised(err.getException());
