@@ -22,7 +22,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * Each method is one downcall to the versioned symbol that {@code cuda.h} (CUDA 13) maps the name to,
  * e.g. {@code cuMemAlloc -> cuMemAlloc_v2}; see {@link #SYMBOLS}.
  *
- * <p>Library lookup, first hit wins: {@code $JLLM_LIBCUDA}; the dynamic loader by name
+ * <p>Library lookup, first hit wins: {@code -Djllm.libcuda=PATH}, {@code $JLLM_LIBCUDA}; the dynamic loader by name
  * ({@code libcuda.so.1}, honouring {@code LD_LIBRARY_PATH} and ldconfig); then the folders where drivers
  * live: {@code /usr/local/nvidia/lib64} and {@code /usr/local/nvidia/lib} (the device machines here
  * mount the driver there), {@code /usr/lib/x86_64-linux-gnu}, {@code /usr/lib64},
@@ -126,6 +126,8 @@ public final class NativeCudaDriver implements CudaDriver {
     public static Result load() {
         List<String> tried = new ArrayList<>();
         List<String> candidates = new ArrayList<>();
+        String prop = System.getProperty("jllm.libcuda");
+        if (prop != null && !prop.isBlank()) candidates.add(prop);
         String env = System.getenv("JLLM_LIBCUDA");
         if (env != null && !env.isBlank()) candidates.add(env);
         candidates.add(LIBRARY);
@@ -146,6 +148,11 @@ public final class NativeCudaDriver implements CudaDriver {
             }
         }
         return new Result(Optional.empty(), "no CUDA driver: " + LIBRARY + " not found; tried " + String.join(", ", tried));
+    }
+
+    /** Binds the library at {@code path} (a stand-in in tests, a specific driver build). */
+    public static NativeCudaDriver loadFrom(Path path) {
+        return new NativeCudaDriver(SymbolLookup.libraryLookup(path, Arena.global()), path.toString());
     }
 
     /** Outcome of {@link #load()}: the driver, or why there is none. */
