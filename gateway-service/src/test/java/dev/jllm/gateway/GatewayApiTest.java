@@ -287,6 +287,18 @@ class GatewayApiTest extends GatewayHttpTestBase {
     }
 
     @Test
+    void aFailureWithANonsenseStatusIsStillAnAnswer() {
+        String q = marker();
+        var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ""));
+        CompletionRequested r = pipeline.awaitChat(q).value();
+        pipeline.send(new RequestFailed(r.requestId(), GW, 0, null, "broken replica", null, null));
+        HttpResponse<String> res = join(pending);
+        assertEquals(500, res.statusCode(), res.body());
+        assertEquals(json("{\"error\":{\"message\":\"broken replica\",\"type\":\"server_error\",\"param\":null,\"code\":null}}"),
+                json(res.body()));
+    }
+
+    @Test
     void aFailureAfterTheStreamStartedIsAnSseErrorEventThenTheEnd() {
         String q = marker();
         var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ",\"stream\":true"));

@@ -86,7 +86,8 @@ final class Exchange implements GenerationListener {
     private void handle(GenerationEvent event) {
         if (done) return;
         switch (event) {
-            case RequestFailed f -> fail(new ApiError(f.status(), f.type(), f.message(), f.param(), f.code()));
+            case RequestFailed f -> fail(new ApiError(f.status() >= 400 && f.status() <= 599 ? f.status() : 500, // never an invalid status line
+                    f.type() != null ? f.type() : "server_error", f.message(), f.param(), f.code()));
             case TokenGenerated t -> token(t);
         }
     }
