@@ -27,6 +27,7 @@ public final class CudaKvCache extends KvCache {
     private final DeviceBuffer[] keys;    // [nLayers] of [allocated * kvDim] floats
     private final DeviceBuffer[] values;  // [nLayers] of [allocated * kvDim] floats
     private boolean released;
+    private int generation;  // bumped whenever storage moves (a captured graph holds the old addresses)
 
     CudaKvCache(CudaDevice device, int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
         super(nLayers, kvDim, headDim, maxContext, capacity);
@@ -79,6 +80,12 @@ public final class CudaKvCache extends KvCache {
         }
         keys[layer] = k;
         values[layer] = v;
+        generation++;
+    }
+
+    /** Changes whenever a layer's storage is reallocated. */
+    int generation() {
+        return generation;
     }
 
     @Override

@@ -67,6 +67,13 @@ public final class CudaLanguageModel implements LanguageModel {
     private final DeviceBuffer ids, positions, seqSlots, x, h, q, kk, vv, att, o, g, u, d, logits, partO, partMl;
     private final DeviceBuffer routerLogits, expertIds, gateWeights, eg, eu, ed;
     private final int maxSplits;
+    /** Decode steps as CUDA graphs, per cache (and its storage generation); least recently used dropped. */
+    private final boolean useGraphs = !Boolean.getBoolean("jllm.cuda.nographs");
+    private final java.util.LinkedHashMap<CudaKvCache, DecodeGraph> graphs = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    private static final int MAX_GRAPHS = 64;
+
+    private record DecodeGraph(int generation, CudaDevice.CudaGraph graph) {
+    }
 
     /** Uploads the weights of {@code f} (already checked by {@code config}) to {@code dev}. */
     public CudaLanguageModel(CudaDevice dev, GgufFile f, ModelConfig c, int prefillChunk) {
@@ -280,7 +287,8 @@ public final class CudaLanguageModel implements LanguageModel {
             dev.upload(ids, 0, MemorySegment.ofArray(Arrays.copyOfRange(tokens, done, done + n)), staging, stream);
             dev.upload(positions, 0, MemorySegment.ofArray(pos), staging, stream);
             dev.upload(seqSlots, 0, MemorySegment.ofArray(new int[n]), staging, stream);
-            enqueue(cache, p0, n);
+            if (n == 1 && useGraphs) launchDecodeGraph(cache);
+            else enqueue(cache, p0, n, false);
             boolean last = done + n == tokens.length;
             if (all) {
                 for (int t = 0; t < n; t++) result[done + t] = logitsOf(t);
@@ -293,8 +301,31 @@ public final class CudaLanguageModel implements LanguageModel {
         return result;
     }
 
-    /** The forward pass of {@code n} tokens at positions {@code [p0, p0 + n)}, up to the final norm (in h). */
-    private void enqueue(CudaKvCache cache, int p0, int n) {
+    /**
+     * One decode step through a CUDA graph: captured once per cache (again after its storage moved), then
+     * replayed; the token and position it reads are uploaded to device memory before each replay.
+     */
+    private void launchDecodeGraph(CudaKvCache cache) {
+        DecodeGraph g = graphs.get(cache);
+        if (g == null || g.generation() != cache.generation()) {
+            if (g != null) dev.destroyGraph(g.graph());
+            g = new DecodeGraph(cache.generation(), dev.capture(stream, () -> enqueue(cache, 0, 1, true)));
+            graphs.put(cache, g);
+            if (graphs.size() > MAX_GRAPHS) {
+                var eldest = graphs.entrySet().iterator().next();
+                dev.destroyGraph(eldest.getValue().graph());
+                graphs.remove(eldest.getKey());
+            }
+        }
+        dev.launchGraph(g.graph(), stream);
+    }
+
+    /**
+     * The forward pass of {@code n} tokens at positions {@code [p0, p0 + n)}, up to the final norm (in h).
+     * {@code forGraph}: the launches must not depend on {@code p0} (decode attention covers the whole span
+     * and reads the position from device memory).
+     */
+    private void enqueue(CudaKvCache cache, int p0, int n, boolean forGraph) {
         float scale = (float) (1 / Math.sqrt(c.headDim()));
         int ropeDims = c.rope().dims();
         int pairing = c.rope().style() == RopeConfig.Style.ADJACENT ? 0 : 1;
@@ -314,7 +345,7 @@ public final class CudaLanguageModel implements LanguageModel {
             if (n == 1) {
                 // launch only the splits this position needs (no graph capture here: the position is known)
                 k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap,
-                        Math.min(span, p0 + 1), scale, held, stream);
+                        forGraph ? span : Math.min(span, p0 + 1), scale, held, stream);
             } else {
                 k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,
                         scale, held, stream);
@@ -377,6 +408,7 @@ public final class CudaLanguageModel implements LanguageModel {
     @Override
     public void close() {
         synchronized (this) {
+            graphs.clear();  // destroyed with the device
             for (CudaKvCache cache : caches) cache.release();
             caches.clear();
         }

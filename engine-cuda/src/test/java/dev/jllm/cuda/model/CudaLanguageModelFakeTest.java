@@ -80,10 +80,32 @@ class CudaLanguageModelFakeTest {
             int before = fake.launches.size();
             m.forward(m.newCache(), g.prompt());
             Map<String, Integer> c = counts(fake, before);
-            // positions 0..7 in one pass (prefill kernel), then 18 single-token passes (decode kernel)
+            // positions 0..7 in one pass (prefill kernel), then 18 single-token passes: one decode step captured
+            // as a graph (the rolling storage never moves) and replayed 18 times
             assertEquals(layers, c.get("jllm_attention_prefill"));
-            assertEquals(18 * layers, c.get("jllm_attention_decode_partial"));
-            assertEquals(1, c.get("jllm_matvec_f32") - 7 * 18 * layers, "logits once, for the last token");
+            assertEquals(layers, c.get("jllm_attention_decode_partial"));
+            assertEquals(1, fake.count("cuStreamBeginCapture"));
+            assertEquals(18, fake.count("cuGraphLaunch"));
+            assertEquals(7 * layers + 1, c.get("jllm_matvec_f32"), "the captured step, then logits once for the last token");
+        }
+    }
+
+    @Test
+    void decodeStepsReplayOneCapturedGraphUntilTheCacheGrows() throws IOException {
+        FakeCudaDriver fake = fake();
+        try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf())) {
+            KvCache cache = m.newCache();
+            m.forward(cache, 1, 403, 407, 261, 378);  // prefill: no graph; storage for 16 positions
+            assertEquals(0, fake.count("cuStreamBeginCapture"));
+            for (int i = 0; i < 11; i++) m.forward(cache, 432);  // positions 5..15
+            assertEquals(1, fake.count("cuStreamBeginCapture"), "captured once");
+            assertEquals(11, fake.count("cuGraphLaunch"));
+            m.forward(cache, 432);  // position 16: storage grows, addresses move, the graph is captured again
+            assertEquals(2, fake.count("cuStreamBeginCapture"));
+            assertEquals(1, fake.count("cuGraphExecDestroy"));
+            KvCache other = m.newCache();
+            m.forward(other, 1);
+            assertEquals(3, fake.count("cuStreamBeginCapture"), "one graph per cache");
         }
     }
 
