@@ -113,6 +113,23 @@ public abstract class KvCache {
         return slots * 2L * kvDim * bytesPerValue();
     }
 
+    /**
+     * Bytes one more token adds while no layer is full: keys and values of every layer that has not reached its
+     * capacity (for memory budgets; a rolling layer stops growing at its window).
+     */
+    public long bytesPerToken() {
+        long n = 0;
+        for (int l = 0; l < nLayers; l++) if (length < capacity[l]) n += 2L * kvDim * bytesPerValue();
+        return n;
+    }
+
+    /** The most bytes this cache can grow to (every layer at its capacity). */
+    public long maxBytes() {
+        long slots = 0;
+        for (int c : capacity) slots += c;
+        return slots * 2L * kvDim * bytesPerValue();
+    }
+
     protected abstract int bytesPerValue();
 
     /** Positions this cache can still take. */

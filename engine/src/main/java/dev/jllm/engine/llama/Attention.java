@@ -24,8 +24,9 @@ public final class Attention {
 
     /**
      * @param q     {@code [n][nHeads * headDim]} queries (RoPE applied)
-     * @param k     {@code [n][nKvHeads * headDim]} keys of the chunk (RoPE applied)
-     * @param v     {@code [n][nKvHeads * headDim]} values of the chunk
+     * @param k     {@code [n][nKvHeads * headDim]} keys of the chunk (RoPE applied); rounded in place to each
+     *              sequence's cache precision
+     * @param v     {@code [n][nKvHeads * headDim]} values of the chunk, rounded likewise
      * @param out   {@code [n][nHeads * headDim]} attention output, overwritten
      * @param scale factor on q.k (usually {@code 1/sqrt(headDim)})
      */
@@ -34,6 +35,7 @@ public final class Attention {
         int n = batch.size();
         int qDim = nHeads * headDim, kvDim = nKvHeads * headDim, group = nHeads / nKvHeads;
         int maxSpan = batch.maxEnd();
+        roundToCache(batch, k, v, kvDim); // the chunk's own keys/values as later tokens will read them back
         MatOps.parallelFor(n * nHeads, 4, (start, end) -> {
             float[] att = new float[maxSpan]; // [visible positions] scores, then weights
             for (int u = start; u < end; u++) {
@@ -69,8 +71,8 @@ public final class Attention {
     }
 
     /**
-     * Rounds each segment's fresh keys and values to its cache's storage precision (call before {@link #attend}),
-     * so that attending within a chunk equals attending to the same tokens read back from the cache.
+     * Rounds each segment's fresh keys and values to its cache's storage precision ({@link #attend} does it), so
+     * that attending within a chunk equals attending to the same tokens read back from the cache.
      */
     public static void roundToCache(Batch batch, float[] k, float[] v, int kvDim) {
         for (Batch.Segment seg : batch.segments()) {

@@ -43,7 +43,6 @@ public final class SelfAttention implements AttentionBlock {
         MatOps.matmul(wk, x, n, k);
         MatOps.matmul(wv, x, n, v);
         if (rope != null) Attention.rope(batch, rope, q, nHeads, k, nKvHeads, headDim);
-        Attention.roundToCache(batch, k, v, nKvHeads * headDim);
         float[] att = new float[n * nHeads * headDim]; // [n][nHeads * headDim]
         Attention.attend(batch, layer, spec, q, k, v, att, nHeads, nKvHeads, headDim, scale);
         Attention.store(batch, layer, k, v, nKvHeads * headDim);

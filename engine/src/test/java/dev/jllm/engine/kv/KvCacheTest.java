@@ -41,6 +41,8 @@ class KvCacheTest {
         c.scores(1, 2, 6, 10, q, 4, 1f, scores, 0); // head 2, q = (0, 1): picks element 5 = p + 0.625
         assertArrayEquals(new float[] {6.625f, 7.625f, 8.625f, 9.625f}, scores);
         assertThrows(IllegalStateException.class, () -> c.scores(1, 0, 5, 10, q, 0, 1f, new float[5], 0));
+        assertEquals(2L * 6 * 4, c.bytesPerToken(), "only layer 0 still grows");
+        assertEquals((20 + 4) * 2L * 6 * 4, c.maxBytes());
         assertTrue(c.rolling(1));
         assertFalse(c.rolling(0));
         assertEquals((20 + 4) * 2L * 6 * 4, c.bytes() + (20 - 16) * 2L * 6 * 4, "layer 0 grew to 16 slots, layer 1 to 4");
