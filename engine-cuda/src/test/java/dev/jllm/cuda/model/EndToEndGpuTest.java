@@ -76,6 +76,35 @@ class EndToEndGpuTest {
     }
 
     @Test
+    void graphReplaysAndDirectLaunchesAgreeBitForBit() throws IOException {
+        assumeGpu();
+        Goldens.Case g = Goldens.stories260K();
+        assumeTrue(Files.exists(g.gguf()), "shared model missing: " + g.gguf());
+        float[][] withGraphs, direct;
+        try (LanguageModel m = new CudaBackend().load(g.gguf(), LoadOptions.DEFAULT)) {
+            withGraphs = decodeLogits(m, g.prompt(), 20);
+        }
+        System.setProperty("jllm.cuda.nographs", "true");
+        try (LanguageModel m = new CudaBackend().load(g.gguf(), LoadOptions.DEFAULT)) {
+            direct = decodeLogits(m, g.prompt(), 20);
+        } finally {
+            System.clearProperty("jllm.cuda.nographs");
+        }
+        for (int i = 0; i < withGraphs.length; i++) assertArrayEquals(direct[i], withGraphs[i], 0f, "step " + i);
+    }
+
+    private static float[][] decodeLogits(LanguageModel m, int[] prompt, int n) {
+        KvCache cache = m.newCache();
+        float[][] out = new float[n][];
+        float[] logits = m.forward(cache, prompt);
+        for (int i = 0; i < n; i++) {
+            out[i] = logits;
+            logits = m.forward(cache, argmax(logits));
+        }
+        return out;
+    }
+
+    @Test
     void stories260K() throws IOException {
         check(Goldens.stories260K());
     }
