@@ -15,6 +15,8 @@ import java.lang.foreign.MemorySegment;
  * the block scales are applied.
  */
 abstract class VectorQuantMatrix extends SegmentMatrix {
+    /** Weight bytes per row tile of a batched product (well inside a 1 MB L2). */
+    private static final long TILE_BYTES = 256 << 10;
 
     VectorQuantMatrix(GgmlType type, MemorySegment data, int rows, int cols) {
         super(type, data, rows, cols);
@@ -28,13 +30,44 @@ abstract class VectorQuantMatrix extends SegmentMatrix {
     /** Dot products of one row with inputs i..i+3, written to out[outIndex + k * rows]. */
     abstract void dot4(long rowOffset, Activations a, int i, float[] out, int outIndex);
 
+    /**
+     * Dot products of rows at {@code rowOffset0} and {@code rowOffset1} (rows r and r + 1) with inputs i..i+3: 2 x 4
+     * results, out[outIndex + k * rows] for row r and out[outIndex + 1 + k * rows] for row r + 1. Kernels that
+     * override it load each activation vector once for both rows (batches are then bound by multiply-adds rather
+     * than loads). Default: two {@link #dot4}.
+     */
+    void dot2x4(long rowOffset0, long rowOffset1, Activations a, int i, float[] out, int outIndex) {
+        dot4(rowOffset0, a, i, out, outIndex);
+        dot4(rowOffset1, a, i, out, outIndex + 1);
+    }
+
     @Override
     public final void matmul(Activations a, float[] out, int outOffset, int rowStart, int rowEnd) {
         checkRows(rowStart, rowEnd);
         if (a.q == null || a.blockSize != (type.blockSize == 256 ? 256 : 32)) {
             a = prepare(a.x, a.offset, a.n); // inputs prepared for another matrix type
         }
-        for (int r = rowStart; r < rowEnd; r++) {
+        int r = rowStart;
+        if (a.n >= 4) {
+            // rows in tiles that stay in L2 while each group of four inputs (in L1) passes over them
+            int tile = (int) Math.max(2, (TILE_BYTES / rowBytes) & ~1L);
+            int pairsEnd = rowStart + ((rowEnd - rowStart) & ~1);
+            for (int t0 = rowStart; t0 < pairsEnd; t0 += tile) {
+                int t1 = Math.min(pairsEnd, t0 + tile);
+                int i = 0;
+                for (; i + 4 <= a.n; i += 4) {
+                    for (int rr = t0; rr < t1; rr += 2) {
+                        long rowOffset = rr * rowBytes;
+                        dot2x4(rowOffset, rowOffset + rowBytes, a, i, out, outOffset + i * rows + rr);
+                    }
+                }
+                for (; i < a.n; i++) {
+                    for (int rr = t0; rr < t1; rr++) out[outOffset + i * rows + rr] = dot(rr * rowBytes, a, i);
+                }
+            }
+            r = pairsEnd;
+        }
+        for (; r < rowEnd; r++) {
             long rowOffset = r * rowBytes;
             int i = 0;
             for (; i + 4 <= a.n; i += 4) dot4(rowOffset, a, i, out, outOffset + i * rows + r);
