@@ -56,6 +56,10 @@ public final class CudaLanguageModel implements LanguageModel {
     private final CudaDevice dev;
     private final CudaKernels k;
     private final long stream;
+    /** Pipeline stages (-Djllm.cuda.stages=N): layer l runs on streams[l * N / nLayers], handed over by events. */
+    private final long[] stages;
+    private final long[] handover;  // [stages] events: stage s done
+    private long st;  // the stream the forward pass is enqueuing on (forward is synchronized)
     private final int step;
     private final long weightBytes;
     private final Matrix embedding, output;
@@ -81,6 +85,14 @@ public final class CudaLanguageModel implements LanguageModel {
         this.dev = dev;
         this.k = new CudaKernels(dev);
         this.stream = dev.createStream();
+        int nStages = Math.max(1, Math.min(c.nLayers(), Integer.getInteger("jllm.cuda.stages", 1)));
+        this.stages = new long[nStages];
+        this.handover = new long[nStages];
+        for (int i = 0; i < nStages; i++) {
+            stages[i] = i == 0 ? stream : dev.createStream();
+            handover[i] = dev.createEvent();
+        }
+        this.st = stream;
         this.step = Math.max(1, prefillChunk);
         this.staging = dev.memory().allocatePinned("upload staging", 16L << 20);
         for (int l = 0; l < c.nLayers(); l++) {
@@ -329,65 +341,86 @@ public final class CudaLanguageModel implements LanguageModel {
         float scale = (float) (1 / Math.sqrt(c.headDim()));
         int ropeDims = c.rope().dims();
         int pairing = c.rope().style() == RopeConfig.Style.ADJACENT ? 0 : 1;
-        k.embedding(embedding.data(), embedding.type(), c.vocabSize(), c.dim(), ids, x, n, stream);
+        st = stream;
+        k.embedding(embedding.data(), embedding.type(), c.vocabSize(), c.dim(), ids, x, n, st);
         for (int l = 0; l < c.nLayers(); l++) {
             Layer ly = layers.get(l);
+            moveToStage(l * stages.length / c.nLayers());
             int cap = cache.capacity(l), span = span(l, cache.maxContext());
             DeviceBuffer kc = cache.keys(l), vc = cache.values(l);
             // attention block: x += wo . attention(rope(wq h), rope(wk h), wv h), h = rmsnorm(x)
-            k.rmsnorm(x, ly.attnNorm(), h, n, c.dim(), c.normEps(), stream);
+            k.rmsnorm(x, ly.attnNorm(), h, n, c.dim(), c.normEps(), st);
             project(ly.wq(), h, q, n);
             project(ly.wk(), h, kk, n);
             project(ly.wv(), h, vv, n);
             int held = (int) (kc.bytes() / (4L * c.kvDim()));  // slots allocated so far (grows up to cap)
             k.ropeKv(q, kk, vv, kc, vc, positions, seqSlots, invFreq, n, c.nHeads(), c.nKvHeads(), c.headDim(), ropeDims,
-                    pairing, cap, 1, held, stream);
+                    pairing, cap, 1, held, st);
             if (n == 1) {
                 // launch only the splits this position needs (no graph capture here: the position is known)
                 k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap,
-                        forGraph ? span : Math.min(span, p0 + 1), scale, held, stream);
+                        forGraph ? span : Math.min(span, p0 + 1), scale, held, st);
             } else {
                 k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,
-                        scale, held, stream);
+                        scale, held, st);
             }
             project(ly.wo(), att, o, n);
-            k.residualAdd(x, o, n * c.dim(), stream);
+            k.residualAdd(x, o, n * c.dim(), st);
             // feed-forward block: x += ffn(rmsnorm(x))
-            k.rmsnorm(x, ly.ffnNorm(), h, n, c.dim(), c.normEps(), stream);
+            k.rmsnorm(x, ly.ffnNorm(), h, n, c.dim(), c.normEps(), st);
             if (ly.router() == null) {
                 project(ly.w1(), h, g, n);
                 project(ly.w3(), h, u, n);
-                k.swiglu(g, u, g, n * c.ffnDim(), stream);
+                k.swiglu(g, u, g, n * c.ffnDim(), st);
                 project(ly.w2(), g, d, n);
-                k.residualAdd(x, d, n * c.dim(), stream);
+                k.residualAdd(x, d, n * c.dim(), st);
             } else {
                 moe(ly, n);
             }
         }
-        k.rmsnorm(x, outputNorm, h, n, c.dim(), c.normEps(), stream);
+        moveToStage(0);
+        k.rmsnorm(x, outputNorm, h, n, c.dim(), c.normEps(), st);
+    }
+
+    /**
+     * Continues on stage {@code s}'s stream once the work enqueued so far is done (an event recorded on the
+     * current stream, waited for by the next): the hand-over a pipeline across devices needs, here between
+     * streams of one device. Inside a graph capture this forks and joins the capture.
+     */
+    private void moveToStage(int s) {
+        if (stages[s] == st) return;
+        int from = indexOf(st);
+        dev.record(handover[from], st);
+        dev.waitEvent(stages[s], handover[from]);
+        st = stages[s];
+    }
+
+    private int indexOf(long stream) {
+        for (int i = 0; i < stages.length; i++) if (stages[i] == stream) return i;
+        throw new IllegalStateException("unknown stream");
     }
 
     /** Mixtral: per token, the top-k experts by router logit, softmax over the chosen, weighted SwiGLU experts. */
     private void moe(Layer ly, int n) {
         int e = c.nExperts(), topK = c.nExpertsUsed(), hidden = c.expertFfnDim();
         project(ly.router(), h, routerLogits, n);
-        k.moeRoute(routerLogits, expertIds, gateWeights, n, e, topK, 0, stream);
+        k.moeRoute(routerLogits, expertIds, gateWeights, n, e, topK, 0, st);
         for (int t = 0; t < n; t++) {
             DeviceBuffer idsT = expertIds.view("expert ids " + t, 4L * t * topK, 4L * topK);
             DeviceBuffer gwT = gateWeights.view("gate weights " + t, 4L * t * topK, 4L * topK);
             DeviceBuffer hT = h.view("h " + t, 4L * t * c.dim(), 4L * c.dim());
             DeviceBuffer xT = x.view("x " + t, 4L * t * c.dim(), 4L * c.dim());
-            k.moeMatvec(ly.w1Experts().type(), ly.w1Experts().data(), e, hidden, c.dim(), idsT, hT, false, eg, topK, stream);
-            k.moeMatvec(ly.w3Experts().type(), ly.w3Experts().data(), e, hidden, c.dim(), idsT, hT, false, eu, topK, stream);
-            k.swiglu(eg, eu, eg, topK * hidden, stream);
-            k.moeMatvec(ly.w2Experts().type(), ly.w2Experts().data(), e, c.dim(), hidden, idsT, eg, true, ed, topK, stream);
-            k.moeCombine(ed, gwT, xT, topK, c.dim(), stream);
+            k.moeMatvec(ly.w1Experts().type(), ly.w1Experts().data(), e, hidden, c.dim(), idsT, hT, false, eg, topK, st);
+            k.moeMatvec(ly.w3Experts().type(), ly.w3Experts().data(), e, hidden, c.dim(), idsT, hT, false, eu, topK, st);
+            k.swiglu(eg, eu, eg, topK * hidden, st);
+            k.moeMatvec(ly.w2Experts().type(), ly.w2Experts().data(), e, c.dim(), hidden, idsT, eg, true, ed, topK, st);
+            k.moeCombine(ed, gwT, xT, topK, c.dim(), st);
         }
     }
 
     private void project(Matrix w, DeviceBuffer in, DeviceBuffer out, int n) {
-        if (n == 1) k.matvec(w.type(), w.data(), w.rows(), w.cols(), in, out, stream);
-        else k.matmul(w.type(), w.data(), w.rows(), w.cols(), in, out, n, stream);
+        if (n == 1) k.matvec(w.type(), w.data(), w.rows(), w.cols(), in, out, st);
+        else k.matmul(w.type(), w.data(), w.rows(), w.cols(), in, out, n, st);
     }
 
     /** Logits of token {@code t} of the last pass (its normed state is row t of h). */

@@ -110,6 +110,24 @@ class CudaLanguageModelFakeTest {
     }
 
     @Test
+    void twoPipelineStagesSplitTheLayersAcrossStreamsWithEventHandOvers() throws IOException {
+        FakeCudaDriver fake = fake();
+        System.setProperty("jllm.cuda.stages", "2");
+        try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf())) {  // 5 layers: 0-2 on stage 0, 3-4 on stage 1
+            int before = fake.launches.size();
+            long records = fake.count("cuEventRecord"), waits = fake.count("cuStreamWaitEvent");
+            m.forward(m.newCache(), 1, 403, 407);
+            assertEquals(records + 2, fake.count("cuEventRecord"), "stage 0 -> 1, then back for the output");
+            assertEquals(waits + 2, fake.count("cuStreamWaitEvent"));
+            java.util.Set<Long> streams = new java.util.HashSet<>();
+            for (FakeCudaDriver.Launch l : fake.launches.subList(before, fake.launches.size())) streams.add(l.stream());
+            assertEquals(2, streams.size());
+        } finally {
+            System.clearProperty("jllm.cuda.stages");
+        }
+    }
+
+    @Test
     void mixtralRoutesOnTheDevice() throws IOException {
         FakeCudaDriver fake = fake();
         Goldens.Case g = Goldens.random("mixtral-moe");

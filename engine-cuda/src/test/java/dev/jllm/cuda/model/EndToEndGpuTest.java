@@ -93,6 +93,26 @@ class EndToEndGpuTest {
         for (int i = 0; i < withGraphs.length; i++) assertArrayEquals(direct[i], withGraphs[i], 0f, "step " + i);
     }
 
+    /** Layers split over two pipeline stages (two streams of the device, event hand-overs): identical results. */
+    @Test
+    void twoPipelineStagesGiveIdenticalResults() throws IOException {
+        assumeGpu();
+        for (Goldens.Case g : new Goldens.Case[]{Goldens.stories260K(), Goldens.random("mixtral-moe")}) {
+            assumeTrue(Files.exists(g.gguf()), "shared model missing: " + g.gguf());
+            float[][] one, two;
+            try (LanguageModel m = new CudaBackend().load(g.gguf(), LoadOptions.DEFAULT)) {
+                one = decodeLogits(m, g.prompt(), 12);
+            }
+            System.setProperty("jllm.cuda.stages", "2");
+            try (LanguageModel m = new CudaBackend().load(g.gguf(), LoadOptions.DEFAULT)) {
+                two = decodeLogits(m, g.prompt(), 12);
+            } finally {
+                System.clearProperty("jllm.cuda.stages");
+            }
+            for (int i = 0; i < one.length; i++) assertArrayEquals(one[i], two[i], 0f, g.name() + " step " + i);
+        }
+    }
+
     private static float[][] decodeLogits(LanguageModel m, int[] prompt, int n) {
         KvCache cache = m.newCache();
         float[][] out = new float[n][];
