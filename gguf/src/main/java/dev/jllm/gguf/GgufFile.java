@@ -27,7 +27,9 @@ import java.util.OptionalLong;
  * {@link Boolean}, or an unmodifiable {@link List} of those for arrays. Format errors and missing keys
  * raise {@link GgufException} naming the file and the key or tensor.
  *
- * <p>Closing the file unmaps it: segments from {@link #data} must not be used afterwards. The mapping's
+ * <p>Arrays are views of the mapping, decoded on access (a vocabulary costs no heap while the file is open);
+ * copy what you keep. Closing the file unmaps it: segments from {@link #data} and metadata arrays must not be
+ * used afterwards (they fail with an {@link IllegalStateException}). The mapping's
  * arena is shared, so data segments can be read from any thread.
  */
 public final class GgufFile implements AutoCloseable {
@@ -169,6 +171,14 @@ public final class GgufFile implements AutoCloseable {
         return new GgufFile(path, arena, seg, version, Collections.unmodifiableMap(md), List.copyOf(infos), dataStart, alignment);
     }
 
+    private static String typeName(int t) {
+        return switch (t) {
+            case T_U8 -> "u8"; case T_I8 -> "i8"; case T_U16 -> "u16"; case T_I16 -> "i16"; case T_U32 -> "u32";
+            case T_I32 -> "i32"; case T_F32 -> "f32"; case T_BOOL -> "bool"; case T_STRING -> "string";
+            case T_U64 -> "u64"; case T_I64 -> "i64"; case T_F64 -> "f64"; default -> "type " + t;
+        };
+    }
+
     private static long alignUp(long x, long a) {
         return (x + a - 1) / a * a;
     }
@@ -212,6 +222,7 @@ public final class GgufFile implements AutoCloseable {
     }
 
     private static String describe(Object v) {
+        if (v instanceof MappedArray m) return "an array of " + m.size() + " " + typeName(m.type);
         if (v instanceof List<?> l) return "an array of " + l.size();
         return "a " + v.getClass().getSimpleName() + " (" + v + ")";
     }
@@ -268,6 +279,10 @@ public final class GgufFile implements AutoCloseable {
     @SuppressWarnings("unchecked")
     public List<String> getStringArray(String key) {
         List<?> l = array(key);
+        if (l instanceof MappedArray m) {
+            if (!m.isStrings() && m.size() > 0) throw wrongType(key, "an array of strings", l);
+            return (List<String>) l;
+        }
         for (Object o : l) {
             if (!(o instanceof String)) throw wrongType(key, "an array of strings", l);
         }
@@ -277,6 +292,7 @@ public final class GgufFile implements AutoCloseable {
     /** An array of any numeric type, as floats. */
     public float[] getFloatArray(String key) {
         List<?> l = array(key);
+        if (l instanceof MappedArray m && !m.isNumbers() && m.size() > 0) throw wrongType(key, "an array of numbers", l);
         float[] out = new float[l.size()];
         for (int i = 0; i < out.length; i++) {
             Object o = l.get(i);
@@ -290,6 +306,7 @@ public final class GgufFile implements AutoCloseable {
     /** An array of any integer type, as ints (an exception names the key if a value does not fit). */
     public int[] getIntArray(String key) {
         List<?> l = array(key);
+        if (l instanceof MappedArray m && !m.isIntegers() && m.size() > 0) throw wrongType(key, "an array of integers", l);
         int[] out = new int[l.size()];
         for (int i = 0; i < out.length; i++) {
             if (!(l.get(i) instanceof Long x)) throw wrongType(key, "an array of integers", l);
@@ -337,6 +354,78 @@ public final class GgufFile implements AutoCloseable {
     @Override
     public String toString() {
         return "GgufFile[" + path + ", v" + version + ", " + metadata.size() + " keys, " + tensors.size() + " tensors]";
+    }
+
+    /** Bytes of one element of a fixed-size metadata type, 0 for strings. */
+    private static int elementBytes(int type) {
+        return switch (type) {
+            case T_U8, T_I8, T_BOOL -> 1;
+            case T_U16, T_I16 -> 2;
+            case T_U32, T_I32, T_F32 -> 4;
+            case T_U64, T_I64, T_F64 -> 8;
+            default -> 0;
+        };
+    }
+
+    /**
+     * A metadata array left in the mapping: elements are decoded on access, so a 128k-token vocabulary or 280k
+     * merges cost no heap while the file is open (strings keep one int offset each).
+     */
+    private static final class MappedArray extends java.util.AbstractList<Object> implements java.util.RandomAccess {
+        final MemorySegment seg;
+        final long start;
+        final int type;
+        final int size;
+        final int[] offsets; // strings: offset of element i from start; null for fixed-size types
+
+        MappedArray(MemorySegment seg, long start, int type, int size, int[] offsets) {
+            this.seg = seg;
+            this.start = start;
+            this.type = type;
+            this.size = size;
+            this.offsets = offsets;
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public Object get(int i) {
+            java.util.Objects.checkIndex(i, size);
+            if (type == T_STRING) {
+                long at = start + offsets[i];
+                long len = seg.get(I64, at);
+                return new String(seg.asSlice(at + 8, len).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            }
+            long at = start + (long) i * elementBytes(type);
+            return switch (type) {
+                case T_U8 -> (long) (seg.get(ValueLayout.JAVA_BYTE, at) & 0xFF);
+                case T_I8 -> (long) seg.get(ValueLayout.JAVA_BYTE, at);
+                case T_BOOL -> seg.get(ValueLayout.JAVA_BYTE, at) != 0;
+                case T_U16 -> (long) (seg.get(I16, at) & 0xFFFF);
+                case T_I16 -> (long) seg.get(I16, at);
+                case T_U32 -> seg.get(I32, at) & 0xFFFFFFFFL;
+                case T_I32 -> (long) seg.get(I32, at);
+                case T_U64, T_I64 -> seg.get(I64, at);
+                case T_F32 -> (double) seg.get(F32, at);
+                case T_F64 -> seg.get(F64, at);
+                default -> throw new AssertionError(type);
+            };
+        }
+
+        boolean isStrings() {
+            return type == T_STRING;
+        }
+
+        boolean isIntegers() {
+            return type != T_STRING && type != T_F32 && type != T_F64 && type != T_BOOL;
+        }
+
+        boolean isNumbers() {
+            return type != T_STRING && type != T_BOOL;
+        }
     }
 
     /** Bounds-checked little-endian cursor over the header. */
@@ -395,6 +484,37 @@ public final class GgufFile implements AutoCloseable {
             return new String(b, StandardCharsets.UTF_8);
         }
 
+        /** An array of {@code n} elements of {@code type} at the cursor, left in the mapping; moves past it. */
+        Object array(int type, int n) {
+            long start = pos;
+            if (type == T_STRING) {
+                if (pos - start > Integer.MAX_VALUE) throw new GgufException(path + ": " + context + ": array too large");
+                int[] offsets = new int[n];
+                for (int i = 0; i < n; i++) {
+                    if (pos - start > Integer.MAX_VALUE) throw new GgufException(path + ": " + context + ": array too large");
+                    offsets[i] = (int) (pos - start);
+                    long len = i64();
+                    if (len < 0 || len > Integer.MAX_VALUE) {
+                        throw new GgufException(path + ": " + context + ": string length " + len + " of element " + i + " is invalid");
+                    }
+                    need(len);
+                    pos += len;
+                }
+                return new MappedArray(seg, start, type, n, offsets);
+            }
+            int size = elementBytes(type);
+            if (size == 0) throw new GgufException(path + ": " + context + ": unknown metadata value type " + type);
+            need((long) n * size);
+            if (type == T_BOOL) {
+                for (int i = 0; i < n; i++) {
+                    int b = seg.get(ValueLayout.JAVA_BYTE, pos + i) & 0xFF;
+                    if (b > 1) throw new GgufException(path + ": " + context + ": boolean byte " + b + " is neither 0 nor 1");
+                }
+            }
+            pos += (long) n * size;
+            return new MappedArray(seg, start, type, n, null);
+        }
+
         Object value(int type) {
             return switch (type) {
                 case T_U8 -> (long) u8();
@@ -430,9 +550,7 @@ public final class GgufFile implements AutoCloseable {
                         throw new GgufException(path + ": truncated file: " + context + " declares " + n
                                 + " array elements, more than the file holds");
                     }
-                    Object[] items = new Object[(int) n];
-                    for (int i = 0; i < n; i++) items[i] = value(et);
-                    yield Collections.unmodifiableList(java.util.Arrays.asList(items));
+                    yield array(et, (int) n);
                 }
                 default -> throw new GgufException(path + ": " + context + ": unknown metadata value type " + type);
             };

@@ -38,6 +38,14 @@ class GgufFileTest {
             assertEquals(512, f.getStringArray("tokenizer.ggml.tokens").size());
             assertEquals(512, f.getFloatArray("tokenizer.ggml.scores").length);
             assertEquals(512, f.getIntArray("tokenizer.ggml.token_type").length);
+            List<String> tokens = f.getStringArray("tokenizer.ggml.tokens");
+            assertEquals(List.of("<unk>", "<s>", "</s>"), tokens.subList(0, 3));
+            assertEquals("<0x00>", tokens.get(3));
+            assertEquals(tokens.get(511), List.copyOf(tokens).get(511));
+            assertEquals(0f, f.getFloatArray("tokenizer.ggml.scores")[0]);
+            assertEquals(2, f.getIntArray("tokenizer.ggml.token_type")[0], "unknown token type");
+            assertThrows(GgufException.class, () -> f.getIntArray("tokenizer.ggml.scores"), "floats are not ints");
+            assertThrows(GgufException.class, () -> f.getFloatArray("tokenizer.ggml.tokens"));
             TensorInfo emb = f.tensor("token_embd.weight");
             assertEquals(GgmlType.F32, emb.type());
             assertArrayEquals(new long[] {64, 512}, emb.shape());
@@ -171,6 +179,15 @@ class GgufFileTest {
                 assertThrows(GgufException.class, () -> f.getStringArray("x.arr"));
             }
         }
+    }
+
+    @Test
+    void arraysAreViewsValidWhileOpen() throws IOException {
+        GgufFile f = GgufFile.open(write(valid(3, 0, 4).get()));
+        List<?> arr = (List<?>) f.metadata().get("x.arr");
+        assertEquals(List.of(1L, -2L, 3L), arr);
+        f.close();
+        assertThrows(IllegalStateException.class, () -> arr.get(0));
     }
 
     @Test
