@@ -175,6 +175,19 @@ class CudaDeviceTest {
     }
 
     @Test
+    void viewsShareTheirOwnersLifetimeAndAreNeverFreedThemselves() {
+        DeviceBuffer a = dev.memory().allocate("activations", 1024);
+        DeviceBuffer row = a.view("row 3", 3 * 128, 128);
+        assertEquals(a.address() + 384, row.address());
+        assertThrows(IndexOutOfBoundsException.class, () -> a.view("past the end", 1000, 128));
+        assertThrows(IllegalArgumentException.class, () -> dev.memory().free(row), "a view is not an allocation");
+        dev.memory().free(a);
+        assertTrue(row.isFreed());
+        var e = assertThrows(IllegalStateException.class, row::address);
+        assertTrue(e.getMessage().contains("'row 3' used after free"), e.getMessage());
+    }
+
+    @Test
     void pinnedMemoryIsInaccessibleAfterFree() {
         PinnedBuffer p = dev.memory().allocatePinned("staging", 256);
         MemorySegment s = p.segment();
