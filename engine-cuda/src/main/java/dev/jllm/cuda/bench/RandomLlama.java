@@ -127,8 +127,7 @@ public final class RandomLlama implements AutoCloseable {
     }
 
     private void project(DeviceBuffer w, int rows, int cols, DeviceBuffer in, DeviceBuffer out, int n, long stream) {
-        if (n == 1) k.matvec(type, w, rows, cols, in, out, stream);
-        else k.matmul(type, w, rows, cols, in, out, n, stream);
+        k.project(type, w, rows, cols, in, out, n, stream);
     }
 
     /** Enqueues one decode step: {@code n} sequences (slots 0..n-1), one token each, greedy next tokens. */

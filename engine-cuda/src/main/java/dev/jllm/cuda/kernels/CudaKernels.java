@@ -126,6 +126,32 @@ public final class CudaKernels {
                 .ptr(w).ptr(x).ptr(y).i32(rows).i32(cols));
     }
 
+    /** Tokens up to which {@link #project} uses the batched matvec rather than the tiled matmul. */
+    public static final int BATCH_MATVEC_MAX_TOKENS = 32;
+    public static final int BATCH_TOKENS_PER_BLOCK = 4;
+
+    /**
+     * {@code Y[t][rows] = W . X[t][cols]} for {@code nTokens} tokens, by the kernel that suits the count:
+     * matvec (1), batched matvec (up to {@link #BATCH_MATVEC_MAX_TOKENS}), tiled matmul (more).
+     */
+    public void project(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, int nTokens, long stream) {
+        if (nTokens == 1) matvec(type, w, rows, cols, x, y, stream);
+        else if (nTokens <= BATCH_MATVEC_MAX_TOKENS && (type != GgmlType.F32 || cols % 4 == 0)) matvecBatch(type, w, rows, cols, x, y, nTokens, stream);
+        else matmul(type, w, rows, cols, x, y, nTokens, stream);
+    }
+
+    /** {@code Y[t][rows] = W . X[t][cols]} by warp-per-row dot products, a few tokens per block. */
+    public void matvecBatch(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, int nTokens, long stream) {
+        DeviceLayout.check(w.label(), type, rows, cols);
+        if (type == GgmlType.F32 && cols % 4 != 0) throw new IllegalArgumentException(w.label() + ": batched F32 rows need cols % 4 == 0, got " + cols);
+        need(w, DeviceLayout.bytes(type, rows, cols));
+        need(x, 4L * nTokens * cols);
+        need(y, 4L * nTokens * rows);
+        launch(matvecBatchKernel(type), LaunchConfig.of(LaunchConfig.blocks(rows, MATVEC_ROWS_PER_BLOCK),
+                LaunchConfig.blocks(nTokens, BATCH_TOKENS_PER_BLOCK), MATVEC_BLOCK), stream,
+                KernelArgs.create().ptr(w).ptr(x).ptr(y).i32(rows).i32(cols).i32(nTokens));
+    }
+
     /** {@code Y[t][rows] = W . X[t][cols]} for {@code nTokens} tokens (prefill). */
     public void matmul(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, int nTokens, long stream) {
         DeviceLayout.check(w.label(), type, rows, cols);
@@ -312,6 +338,19 @@ public final class CudaKernels {
             case Q4_K -> Kernel.MATVEC_Q4_K;
             case Q6_K -> Kernel.MATVEC_Q6_K;
             default -> throw new IllegalArgumentException("no CUDA matvec for " + type);
+        };
+    }
+
+    public static Kernel matvecBatchKernel(GgmlType type) {
+        return switch (type) {
+            case F32 -> Kernel.MATVEC_BATCH_F32;
+            case F16 -> Kernel.MATVEC_BATCH_F16;
+            case BF16 -> Kernel.MATVEC_BATCH_BF16;
+            case Q8_0 -> Kernel.MATVEC_BATCH_Q8_0;
+            case Q4_0 -> Kernel.MATVEC_BATCH_Q4_0;
+            case Q4_K -> Kernel.MATVEC_BATCH_Q4_K;
+            case Q6_K -> Kernel.MATVEC_BATCH_Q6_K;
+            default -> throw new IllegalArgumentException("no CUDA batched matvec for " + type);
         };
     }
 

@@ -419,8 +419,7 @@ public final class CudaLanguageModel implements LanguageModel {
     }
 
     private void project(Matrix w, DeviceBuffer in, DeviceBuffer out, int n) {
-        if (n == 1) k.matvec(w.type(), w.data(), w.rows(), w.cols(), in, out, st);
-        else k.matmul(w.type(), w.data(), w.rows(), w.cols(), in, out, n, st);
+        k.project(w.type(), w.data(), w.rows(), w.cols(), in, out, n, st);
     }
 
     /** Logits of token {@code t} of the last pass (its normed state is row t of h). */

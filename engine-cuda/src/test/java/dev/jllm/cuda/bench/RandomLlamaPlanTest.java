@@ -50,7 +50,7 @@ class RandomLlamaPlanTest {
 
                 before = fake.launches.size();
                 m.enqueueDecode(4, stream);
-                assertEquals(7 * L + 1, launchCounts(fake, before).get("jllm_matmul"), "batched decode uses the tiled product");
+                assertEquals(7 * L + 1, launchCounts(fake, before).get("jllm_matvec_batch_q4_k"), "batched decode: batched matvec");
 
                 before = fake.launches.size();
                 m.enqueuePrefill(16, stream);

@@ -123,6 +123,23 @@ class KernelGpuTest {
     }
 
     @Test
+    void batchedMatvecEveryTypeAtAwkwardTokenCounts() {
+        SplittableRandom rnd = new SplittableRandom(109);
+        for (GgmlType type : TestData.KERNEL_TYPES) {
+            int rows = 37, cols = type.blockSize == 1 ? 252 : TestData.awkwardCols(type);
+            for (int tokens : new int[]{2, 7, 32}) {
+                MemorySegment w = TestData.weights(type, rows, cols, rnd.nextLong());
+                float[] x = TestData.floats(rnd, tokens * cols, 1);
+                DeviceBuffer dw = uploadWeights(type, w, rows, cols, type + " w");
+                DeviceBuffer dy = gpu.poisoned("Y", (long) tokens * rows);
+                gpu.kernels.matvecBatch(type, dw, rows, cols, gpu.upload("X", x), dy, tokens, gpu.stream);
+                assertDots(WeightRef.matmul(type, w, rows, cols, x, tokens), gpu.floats(dy, tokens * rows),
+                        dotBounds(type, w, rows, cols, x, tokens), "batched matvec " + type + " x" + tokens);
+            }
+        }
+    }
+
+    @Test
     void embeddingGathersAndPoisonsBadIds() {
         int vocab = 41, dim = 96;
         MemorySegment table = TestData.weights(GgmlType.Q4_0, vocab, dim, 7);
