@@ -156,6 +156,28 @@ public abstract class KvCache {
         length = n;
     }
 
+    /**
+     * An independent copy (same shape, tokens and rolling state): forks a sequence, e.g. several completions of
+     * one prompt, or a cached prefix reused by a new request.
+     */
+    public KvCache copy() {
+        KvCache c = newEmpty();
+        for (int l = 0; l < nLayers; l++) {
+            if (allocated[l] > 0) c.grow(l, allocated[l]);
+            c.allocated[l] = allocated[l];
+            c.lostBefore[l] = lostBefore[l];
+            copyLayerTo(c, l);
+        }
+        c.length = length;
+        return c;
+    }
+
+    /** An empty cache of the same type and shape. */
+    protected abstract KvCache newEmpty();
+
+    /** Copies {@code layer}'s allocated storage into {@code dst} (same type, already grown). */
+    protected abstract void copyLayerTo(KvCache dst, int layer);
+
     /** Forgets every token (keeps the storage). */
     public void clear() {
         length = 0;
@@ -351,6 +373,18 @@ public abstract class KvCache {
         }
 
         @Override
+        protected KvCache newEmpty() {
+            return new F32(nLayers, kvDim, headDim, maxContext, capacity);
+        }
+
+        @Override
+        protected void copyLayerTo(KvCache dst, int layer) {
+            F32 d = (F32) dst;
+            System.arraycopy(keys[layer], 0, d.keys[layer], 0, allocated[layer] * kvDim);
+            System.arraycopy(values[layer], 0, d.values[layer], 0, allocated[layer] * kvDim);
+        }
+
+        @Override
         public void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
             int s = slot(layer, pos) * kvDim;
             System.arraycopy(k, kOff, keys[layer], s, kvDim);
@@ -453,6 +487,18 @@ public abstract class KvCache {
         @Override
         public void round(float[] a, int off, int n) {
             for (int i = off; i < off + n; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+        }
+
+        @Override
+        protected KvCache newEmpty() {
+            return new F16(nLayers, kvDim, headDim, maxContext, capacity);
+        }
+
+        @Override
+        protected void copyLayerTo(KvCache dst, int layer) {
+            F16 d = (F16) dst;
+            System.arraycopy(keys[layer], 0, d.keys[layer], 0, allocated[layer] * kvDim);
+            System.arraycopy(values[layer], 0, d.values[layer], 0, allocated[layer] * kvDim);
         }
 
         @Override

@@ -118,4 +118,21 @@ class KvCacheTest {
         assertEquals(0, c.remaining());
         assertTrue(assertThrows(IllegalStateException.class, () -> c.checkRoom(1)).getMessage().contains("full"));
     }
+
+    @Test
+    void copyIsIndependent() {
+        for (KvType t : KvType.values()) {
+            KvCache c = cache(t);
+            fill(c, 0, 9);
+            KvCache d = c.copy();
+            assertTrue(c.contentEquals(d));
+            assertEquals(c.oldestPosition(1), d.oldestPosition(1));
+            fill(d, 9, 12);
+            assertEquals(9, c.length());
+            assertEquals(12, d.length());
+            float[] k = new float[6], v = new float[6];
+            c.get(1, 8, k, v);
+            assertEquals(8f, k[0], "the original's rolling slots are untouched");
+        }
+    }
 }

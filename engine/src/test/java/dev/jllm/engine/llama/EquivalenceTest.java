@@ -193,6 +193,18 @@ class EquivalenceTest {
     }
 
     @Test
+    void forkedCachesContinueLikeTheOriginal() throws IOException {
+        try (LanguageModel m = load("mistral-swa", 4096)) {
+            int[] t = tokens(13, m.config().vocabSize(), 12);
+            KvCache a = m.newCache();
+            m.forward(a, t);
+            KvCache b = a.copy();
+            float[] fromB = m.forward(b, 77);
+            assertClose(m.forward(a, 77), fromB, SAME_MATH_TOLERANCE, "fork");
+        }
+    }
+
+    @Test
     void restoringACacheOfAnotherModelFails() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (LanguageModel a = load("llama2-mha", 4096)) {
