@@ -1,7 +1,15 @@
 package dev.jllm.engine.llama;
 
-/** Elementwise pieces of the forward pass (scalar; these are not where the time goes). */
+import dev.jllm.engine.tensor.MatOps;
+
+/**
+ * Elementwise pieces of the forward pass (scalar, split across the threads for prefill-sized inputs; these are
+ * not where the time goes).
+ */
 public final class Ops {
+    /** Elements below which an elementwise op stays on the calling thread. */
+    private static final int PARALLEL_ELEMENTS = 1 << 15;
+
     private Ops() {
     }
 
@@ -10,7 +18,15 @@ public final class Ops {
      * as ggml does).
      */
     public static void rmsnorm(float[] out, float[] x, float[] weight, int n, int dim, float eps) {
-        for (int t = 0; t < n; t++) {
+        if ((long) n * dim >= PARALLEL_ELEMENTS) {
+            MatOps.parallelFor(n, 1, (a, b) -> rmsnorm(out, x, weight, a, b, dim, eps));
+        } else {
+            rmsnorm(out, x, weight, 0, n, dim, eps);
+        }
+    }
+
+    private static void rmsnorm(float[] out, float[] x, float[] weight, int from, int to, int dim, float eps) {
+        for (int t = from; t < to; t++) {
             int o = t * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
@@ -51,7 +67,13 @@ public final class Ops {
 
     /** {@code a[i] = silu(a[i]) * b[i]} for {@code i < n} (SwiGLU's gate). */
     public static void swiglu(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) a[i] = silu(a[i]) * b[i];
+        if (n >= PARALLEL_ELEMENTS) {
+            MatOps.parallelFor(n, 4096, (from, to) -> {
+                for (int i = from; i < to; i++) a[i] = silu(a[i]) * b[i];
+            });
+        } else {
+            for (int i = 0; i < n; i++) a[i] = silu(a[i]) * b[i];
+        }
     }
 
     /** {@code x[i] += y[i]} for {@code i < n}. */
