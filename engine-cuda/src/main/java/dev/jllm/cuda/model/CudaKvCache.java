@@ -29,11 +29,33 @@ public final class CudaKvCache extends KvCache {
     private boolean released;
     private int generation;  // bumped whenever storage moves (a captured graph holds the old addresses)
 
-    CudaKvCache(CudaDevice device, int nLayers, int kvDim, int headDim, int maxContext, int[] capacity) {
+    private final java.util.function.Consumer<CudaKvCache> registry;  // the model, which frees its caches at close
+
+    CudaKvCache(CudaDevice device, int nLayers, int kvDim, int headDim, int maxContext, int[] capacity,
+                java.util.function.Consumer<CudaKvCache> registry) {
         super(nLayers, kvDim, headDim, maxContext, capacity);
         this.device = device;
         this.keys = new DeviceBuffer[nLayers];
         this.values = new DeviceBuffer[nLayers];
+        this.registry = registry;
+        registry.accept(this);
+    }
+
+    @Override
+    protected KvCache newEmpty() {
+        checkLive();
+        return new CudaKvCache(device, nLayers, kvDim, headDim, maxContext, capacity, registry);
+    }
+
+    /** Device-to-device copy of the allocated slots ({@link KvCache#copy()} grew {@code dst} already). */
+    @Override
+    protected void copyLayerTo(KvCache dst, int layer) {
+        CudaKvCache d = (CudaKvCache) dst;
+        long bytes = 4L * allocated[layer] * kvDim;
+        if (bytes == 0) return;
+        device.copyDeviceToDevice(d.keys[layer], 0, keys[layer], 0, bytes, 0);
+        device.copyDeviceToDevice(d.values[layer], 0, values[layer], 0, bytes, 0);
+        device.synchronize(0);
     }
 
     @Override

@@ -244,11 +244,11 @@ public final class CudaLanguageModel implements LanguageModel {
         if (ctx > c.contextLength()) throw new IllegalArgumentException("context " + ctx + " exceeds the model's " + c.contextLength());
         int[] cap = new int[c.nLayers()];
         for (int l = 0; l < cap.length; l++) cap[l] = c.layer(l).cacheCapacity(ctx);
-        CudaKvCache cache = new CudaKvCache(dev, c.nLayers(), c.kvDim(), c.headDim(), ctx, cap);
-        synchronized (this) {
-            caches.add(cache);
-        }
-        return cache;
+        return new CudaKvCache(dev, c.nLayers(), c.kvDim(), c.headDim(), ctx, cap, this::register);
+    }
+
+    private synchronized void register(CudaKvCache cache) {
+        caches.add(cache);
     }
 
     @Override

@@ -154,6 +154,23 @@ class CudaLanguageModelFakeTest {
     }
 
     @Test
+    void aCudaCacheForksOnTheDevice() throws IOException {
+        FakeCudaDriver fake = fake();
+        try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf())) {
+            KvCache cache = m.newCache();
+            m.forward(cache, 1, 403, 407);
+            long copies = fake.count("cuMemcpyDtoDAsync");
+            KvCache fork = cache.copy();
+            assertTrue(fork instanceof CudaKvCache);
+            assertEquals(3, fork.length());
+            assertEquals(copies + 2L * m.config().nLayers(), fake.count("cuMemcpyDtoDAsync"), "keys and values of every layer");
+            m.forward(fork, 261);
+            assertEquals(3, cache.length(), "the original is untouched");
+        }
+        assertTrue(fake.liveDevice.isEmpty(), "forks are freed with the model");
+    }
+
+    @Test
     void aCudaCacheSerializesInTheCpuFormat() throws IOException {
         FakeCudaDriver fake = fake();
         try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf())) {
