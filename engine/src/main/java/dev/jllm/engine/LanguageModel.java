@@ -63,7 +63,10 @@ public interface LanguageModel extends AutoCloseable {
         return c;
     }
 
-    /** Bytes of weights (what one decode step reads). */
+    /**
+     * Bytes of weights one decode step of one sequence reads: every matrix, one embedding row, and for MoE layers
+     * only the experts a token uses (the bandwidth bound of decoding).
+     */
     long weightBytes();
 
     @Override

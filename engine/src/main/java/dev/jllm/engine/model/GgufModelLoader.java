@@ -116,6 +116,10 @@ public final class GgufModelLoader {
                 w3[i] = matrix(GgufTensorNames.expert(W3, l, i), hidden, c.dim());
             }
         }
+        // a token reads only its experts: count nExpertsUsed of them in the bytes per token
+        long expertBytes = 0;
+        for (WeightMatrix[] ws : List.of(w1, w2, w3)) for (WeightMatrix w : ws) expertBytes += w.type().bytesFor((long) w.rows() * w.cols());
+        weightBytes -= expertBytes - expertBytes / e * c.nExpertsUsed();
         SwiGluFfn[] ex = new SwiGluFfn[e];
         for (int i = 0; i < e; i++) ex[i] = new SwiGluFfn(w1[i], w2[i], w3[i]);
         return new SparseMoeFfn(router, ex, c.nExpertsUsed());

@@ -62,6 +62,14 @@ class GgufConfigTest {
             assertEquals(96, c.expertFfnDim());
             assertEquals(LayerSpec.FfnKind.MOE, c.layer(1).ffn());
             assertEquals(1e6, c.rope().theta());
+            try (var m = dev.jllm.engine.llama.Transformer.class.cast(GgufModelLoader.load(f, LoadOptions.DEFAULT))) {
+                // per layer: attention 4 * 64*64-ish + 2 of 8 experts (3 * 64*96 floats each) + router + norms
+                long attention = (64 * 64 + 64 * 32 + 64 * 32 + 64 * 64) * 4L;
+                long experts = 2 * 3 * 64 * 96 * 4L;
+                long perLayer = attention + experts + 64 * 8 * 4L + 2 * 64 * 4L;
+                long expect = 2 * perLayer + 64 * 4L /* output norm */ + 2048 * 64 * 4L /* output */ + 64 * 4L /* one row */;
+                assertEquals(expect, m.weightBytes());
+            }
         }
         try (GgufFile f = open("golden/random/mistral-swa/mistral-swa-f32.gguf")) {
             ModelConfig c = GgufConfig.read(f);
