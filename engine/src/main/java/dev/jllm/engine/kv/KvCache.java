@@ -230,14 +230,33 @@ public abstract class KvCache {
      * {@code scores[sOff + (p - from)] = scale * dot(q[qOff ..+headDim], key(layer, p, kvHead))} for
      * {@code p} in {@code [from, to)}; every such position must be held.
      */
-    public abstract void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale,
-                                float[] scores, int sOff);
+    public final void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale,
+                             float[] scores, int sOff) {
+        scores(layer, kvHead, from, to, q, qOff, 1, scale, scores, sOff, 0);
+    }
+
+    /**
+     * The scores of {@code nq} query heads that share {@code kvHead} (GQA), reading each key once:
+     * {@code scores[sOff + j * sStride + (p - from)] = scale * dot(q[qOff + j * headDim ..], key(layer, p, kvHead))}
+     * for {@code j < nq}, {@code p} in {@code [from, to)}.
+     */
+    public abstract void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, int nq, float scale,
+                                float[] scores, int sOff, int sStride);
 
     /**
      * {@code out[outOff ..+headDim] += sum_p w[wOff + (p - from)] * value(layer, p, kvHead)} for {@code p} in
      * {@code [from, to)}.
      */
-    public abstract void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff);
+    public final void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+        addValues(layer, kvHead, from, to, 1, w, wOff, 0, out, outOff);
+    }
+
+    /**
+     * The weighted sums of {@code nq} query heads sharing {@code kvHead}, reading each value once:
+     * {@code out[outOff + j * headDim ..] += sum_p w[wOff + j * wStride + (p - from)] * value(layer, p, kvHead)}.
+     */
+    public abstract void addValues(int layer, int kvHead, int from, int to, int nq, float[] w, int wOff, int wStride,
+                                   float[] out, int outOff);
 
     /** Copies the key and value at {@code pos} of {@code layer} (tests, debugging). */
     public abstract void get(int layer, int pos, float[] k, float[] v);
@@ -392,24 +411,30 @@ public abstract class KvCache {
         }
 
         @Override
-        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale, float[] scores, int sOff) {
+        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, int nq, float scale,
+                           float[] scores, int sOff, int sStride) {
             checkHeld(layer, from, to);
             float[] kl = keys[layer];
             int cap = capacity[layer];
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                scores[sOff + p - from] = VecOps.dot(q, qOff, kl, base, headDim) * scale;
+                for (int j = 0; j < nq; j++) {
+                    scores[sOff + j * sStride + p - from] = VecOps.dot(q, qOff + j * headDim, kl, base, headDim) * scale;
+                }
             }
         }
 
         @Override
-        public void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+        public void addValues(int layer, int kvHead, int from, int to, int nq, float[] w, int wOff, int wStride,
+                              float[] out, int outOff) {
             checkHeld(layer, from, to);
             float[] vl = values[layer];
             int cap = capacity[layer];
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                VecOps.axpy(w[wOff + p - from], vl, base, out, outOff, headDim);
+                for (int j = 0; j < nq; j++) {
+                    VecOps.axpy(w[wOff + j * wStride + p - from], vl, base, out, outOff + j * headDim, headDim);
+                }
             }
         }
 
@@ -512,27 +537,34 @@ public abstract class KvCache {
         }
 
         @Override
-        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale, float[] scores, int sOff) {
+        public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, int nq, float scale,
+                           float[] scores, int sOff, int sStride) {
             checkHeld(layer, from, to);
             short[] kl = keys[layer];
             int cap = capacity[layer];
+            float[] key = new float[headDim]; // [headDim] one key, widened once for the group
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                float dot = 0f;
-                for (int i = 0; i < headDim; i++) dot += q[qOff + i] * Float.float16ToFloat(kl[base + i]);
-                scores[sOff + p - from] = dot * scale;
+                for (int i = 0; i < headDim; i++) key[i] = Float.float16ToFloat(kl[base + i]);
+                for (int j = 0; j < nq; j++) {
+                    scores[sOff + j * sStride + p - from] = VecOps.dot(q, qOff + j * headDim, key, 0, headDim) * scale;
+                }
             }
         }
 
         @Override
-        public void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+        public void addValues(int layer, int kvHead, int from, int to, int nq, float[] w, int wOff, int wStride,
+                              float[] out, int outOff) {
             checkHeld(layer, from, to);
             short[] vl = values[layer];
             int cap = capacity[layer];
+            float[] value = new float[headDim]; // [headDim] one value, widened once for the group
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                float a = w[wOff + p - from];
-                for (int i = 0; i < headDim; i++) out[outOff + i] += a * Float.float16ToFloat(vl[base + i]);
+                for (int i = 0; i < headDim; i++) value[i] = Float.float16ToFloat(vl[base + i]);
+                for (int j = 0; j < nq; j++) {
+                    VecOps.axpy(w[wOff + j * wStride + p - from], value, 0, out, outOff + j * headDim, headDim);
+                }
             }
         }
 

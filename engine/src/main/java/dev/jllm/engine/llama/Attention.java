@@ -36,35 +36,41 @@ public final class Attention {
         int qDim = nHeads * headDim, kvDim = nKvHeads * headDim, group = nHeads / nKvHeads;
         int maxSpan = batch.maxEnd();
         roundToCache(batch, k, v, kvDim); // the chunk's own keys/values as later tokens will read them back
-        MatOps.parallelFor(n * nHeads, 4, (start, end) -> {
-            float[] att = new float[maxSpan]; // [visible positions] scores, then weights
+        // one unit = one token's group of query heads sharing a KV head: each key and value is read once per group
+        MatOps.parallelFor(n * nKvHeads, 2, (start, end) -> {
+            float[] att = new float[group * maxSpan]; // [group][visible positions] scores, then weights
             for (int u = start; u < end; u++) {
-                int t = u / nHeads, h = u % nHeads, kvh = h / group;
+                int t = u / nKvHeads, kvh = u % nKvHeads;
                 Batch.Segment seg = batch.segmentOfToken(t);
                 KvCache cache = seg.cache();
                 int pos = batch.position(t);
                 int lo = spec.firstVisible(pos);
-                int qOff = t * qDim + h * headDim;
-                cache.round(q, qOff, headDim); // this head's slice only: no other unit reads it
+                int qOff = t * qDim + kvh * group * headDim; // query heads kvh * group .. (kvh + 1) * group - 1
+                cache.round(q, qOff, group * headDim);      // this unit's slice only: no other unit reads it
                 // scores over cached positions [lo, pos0), then the chunk's own [max(lo, pos0), pos]
                 int cached = Math.max(0, seg.pos0() - lo);
-                if (cached > 0) cache.scores(layer, kvh, lo, seg.pos0(), q, qOff, scale, att, 0);
+                if (cached > 0) cache.scores(layer, kvh, lo, seg.pos0(), q, qOff, group, scale, att, 0, maxSpan);
                 int j0 = Math.max(lo, seg.pos0()) - seg.pos0();
                 int j1 = pos - seg.pos0();
-                int cnt = cached;
+                int cnt = cached + (j1 - j0 + 1);
                 for (int j = j0; j <= j1; j++) {
                     int kOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    att[cnt++] = VecOps.dot(q, qOff, k, kOff, headDim) * scale;
+                    for (int g = 0; g < group; g++) {
+                        att[g * maxSpan + cached + j - j0] = VecOps.dot(q, qOff + g * headDim, k, kOff, headDim) * scale;
+                    }
                 }
-                Ops.softmax(att, 0, cnt);
-                cache.round(att, 0, cnt);
-                // weighted sum of values
-                int oOff = t * qDim + h * headDim;
-                java.util.Arrays.fill(out, oOff, oOff + headDim, 0f);
-                if (cached > 0) cache.addValues(layer, kvh, lo, seg.pos0(), att, 0, out, oOff);
-                for (int j = j0, c = cached; j <= j1; j++, c++) {
+                for (int g = 0; g < group; g++) {
+                    Ops.softmax(att, g * maxSpan, cnt);
+                    cache.round(att, g * maxSpan, cnt);
+                }
+                // weighted sums of values
+                java.util.Arrays.fill(out, qOff, qOff + group * headDim, 0f);
+                if (cached > 0) cache.addValues(layer, kvh, lo, seg.pos0(), group, att, 0, maxSpan, out, qOff);
+                for (int j = j0; j <= j1; j++) {
                     int vOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    VecOps.axpy(att[c], v, vOff, out, oOff, headDim);
+                    for (int g = 0; g < group; g++) {
+                        VecOps.axpy(att[g * maxSpan + cached + j - j0], v, vOff, out, qOff + g * headDim, headDim);
+                    }
                 }
             }
         });
