@@ -67,8 +67,19 @@ public final class MatvecBench {
         return new Mat(name, WeightMatrices.of(type, data, rows, cols), rowBytes * rows);
     }
 
-    /** Median seconds of one step (one pass over all matrices) for {@code n} inputs. */
-    static double stepSeconds(List<Mat> mats, int n, int steps) {
+    /** Median wall seconds of one step and the process CPU seconds per step (median), for {@code n} inputs. */
+    record Step(double wallSeconds, double cpuSeconds) {
+    }
+
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** One step = one pass over all matrices for {@code n} inputs; medians over {@code steps}. */
+    static Step stepSeconds(List<Mat> mats, int n, int steps) {
         int maxCols = 0, maxRows = 0;
         for (Mat m : mats) {
             maxCols = Math.max(maxCols, m.w().cols());
@@ -78,16 +89,18 @@ public final class MatvecBench {
         SplittableRandom rnd = new SplittableRandom(1);
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         float[] out = new float[n * maxRows]; // [n][maxRows]
-        double[] times = new double[steps];
+        double[] times = new double[steps], cpu = new double[steps];
         for (int step = 0; step < steps; step++) {
+            long c0 = processCpuNanos();
             long t0 = System.nanoTime();
             for (Mat m : mats) {
                 if (n == 1) MatOps.matvec(m.w(), x, 0, out, 0);
                 else MatOps.matmul(m.w(), x, n, out);
             }
             times[step] = (System.nanoTime() - t0) * 1e-9;
+            cpu[step] = (processCpuNanos() - c0) * 1e-9;
         }
-        return Bandwidth.median(times);
+        return new Step(Bandwidth.median(times), Bandwidth.median(cpu));
     }
 
     /** Runs the benchmark and returns its JSON line. */
@@ -97,7 +110,7 @@ public final class MatvecBench {
             List<Mat> mats = build(shape, type, arena, 42);
             double buildSeconds = (System.nanoTime() - t0) * 1e-9;
             long bytes = mats.stream().mapToLong(Mat::bytes).sum();
-            stepSeconds(mats, 1, 2); // warm up the JIT
+            for (int n : batches) stepSeconds(mats, n, 2); // warm up the JIT
             StringBuilder json = new StringBuilder();
             json.append(String.format(Locale.ROOT,
                     "{\"bench\":\"matvec\",\"shape\":\"%s\",\"type\":\"%s\",\"threads\":%d,\"weight_bytes_per_step\":%d,"
@@ -106,13 +119,18 @@ public final class MatvecBench {
                     bw.readBytesPerSecond() / 1e9, bw.copyBytesPerSecond() / bytes, buildSeconds));
             double single = 0;
             for (int n : batches) {
-                double sec = stepSeconds(mats, n, steps);
+                Step st = stepSeconds(mats, n, steps);
+                double sec = st.wallSeconds();
                 double tps = n / sec;
                 if (n == 1) single = tps;
+                // cpu_share: how much of the threads' wall time this process got (others share the machine);
+                // weight_gb_per_cpu_s: kernel throughput per core-second, what the threads would do unshared
                 json.append(String.format(Locale.ROOT, ",\"batch_%d\":{\"step_ms\":%.2f,\"tokens_per_s\":%.3f,"
-                                + "\"weight_gb_s\":%.2f,\"fraction_of_copy_bound\":%.3f,\"fraction_of_read_bound\":%.3f%s}",
+                                + "\"weight_gb_s\":%.2f,\"fraction_of_copy_bound\":%.3f,\"fraction_of_read_bound\":%.3f,"
+                                + "\"cpu_share\":%.2f,\"weight_gb_per_cpu_s\":%.2f%s}",
                         n, sec * 1e3, tps, bytes / sec / 1e9, bytes / sec / bw.copyBytesPerSecond(),
-                        bytes / sec / bw.readBytesPerSecond(),
+                        bytes / sec / bw.readBytesPerSecond(), st.cpuSeconds() / (sec * MatOps.threads()),
+                        bytes / st.cpuSeconds() / 1e9,
                         n > 1 && single > 0 ? String.format(Locale.ROOT, ",\"speedup_vs_batch_1\":%.2f", tps / single) : ""));
             }
             return json.append('}').toString();

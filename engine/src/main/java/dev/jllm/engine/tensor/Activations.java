@@ -12,6 +12,8 @@ package dev.jllm.engine.tensor;
  * 8-bit values of each 32-wide sub-block (what Q8_K's bsums give llama.cpp for the K-quant minimum terms).
  */
 public final class Activations {
+    /** Blocks of 32 below which quantization stays on the calling thread (a decode step's vectors). */
+    private static final int PARALLEL_MIN_BLOCKS = 2048;
     /** [n][cols] at {@link #offset}. */
     public final float[] x;
     public final int offset;
@@ -55,21 +57,24 @@ public final class Activations {
         float[] q = new float[n * cols];     // [n * cols]
         float[] qd = new float[n * cols / 32]; // [n * cols / 32]
         float[] qsum = new float[n * cols / 32];
-        for (int b = 0; b < n * cols / 32; b++) {
-            int src = offset + b * 32;
-            float amax = 0f;
-            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[src + j]));
-            float d = amax / 127f;
-            float id = amax != 0f ? 127f / amax : 0f;
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                int v = nearestInt(x[src + j] * id);
-                q[b * 32 + j] = v;
-                sum += v;
+        // blocks are independent: large batches (prefill) quantize on the pool
+        MatOps.parallelFor(n * cols / 32, PARALLEL_MIN_BLOCKS, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int src = offset + b * 32;
+                float amax = 0f;
+                for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[src + j]));
+                float d = amax / 127f;
+                float id = amax != 0f ? 127f / amax : 0f;
+                int sum = 0;
+                for (int j = 0; j < 32; j++) {
+                    int v = nearestInt(x[src + j] * id);
+                    q[b * 32 + j] = v;
+                    sum += v;
+                }
+                qd[b] = Float.float16ToFloat(Float.floatToFloat16(d));
+                qsum[b] = sum;
             }
-            qd[b] = Float.float16ToFloat(Float.floatToFloat16(d));
-            qsum[b] = sum;
-        }
+        });
         return new Activations(x, offset, n, cols, 32, q, qd, qsum);
     }
 
@@ -84,28 +89,30 @@ public final class Activations {
         float[] q = new float[n * cols];        // [n * cols]
         float[] qd = new float[n * cols / 256]; // [n * cols / 256]
         float[] qsum = new float[n * cols / 32]; // [n * cols / 32]
-        for (int b = 0; b < n * cols / 256; b++) {
-            int src = offset + b * 256;
-            float amax = 0f, max = 0f;
-            for (int j = 0; j < 256; j++) {
-                float ax = Math.abs(x[src + j]);
-                if (ax > amax) {
-                    amax = ax;
-                    max = x[src + j];
+        MatOps.parallelFor(n * cols / 256, PARALLEL_MIN_BLOCKS / 8, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int src = offset + b * 256;
+                float amax = 0f, max = 0f;
+                for (int j = 0; j < 256; j++) {
+                    float ax = Math.abs(x[src + j]);
+                    if (ax > amax) {
+                        amax = ax;
+                        max = x[src + j];
+                    }
                 }
+                if (amax == 0f) {
+                    qd[b] = 0f;
+                    continue; // q and qsum stay 0
+                }
+                float iscale = -127f / max;
+                for (int j = 0; j < 256; j++) {
+                    int v = Math.min(127, nearestInt(iscale * x[src + j]));
+                    q[b * 256 + j] = v;
+                    qsum[(b * 256 + j) / 32] += v;
+                }
+                qd[b] = 1f / iscale;
             }
-            if (amax == 0f) {
-                qd[b] = 0f;
-                continue; // q and qsum stay 0
-            }
-            float iscale = -127f / max;
-            for (int j = 0; j < 256; j++) {
-                int v = Math.min(127, nearestInt(iscale * x[src + j]));
-                q[b * 256 + j] = v;
-                qsum[(b * 256 + j) / 32] += v;
-            }
-            qd[b] = 1f / iscale;
-        }
+        });
         return new Activations(x, offset, n, cols, 256, q, qd, qsum);
     }
 
