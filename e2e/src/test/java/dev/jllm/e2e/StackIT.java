@@ -200,6 +200,72 @@ class StackIT {
 
     @Test
     @Order(7)
+    void twoGatewayReplicasBothStreamTheirOwnRequests() throws Exception {
+        Map<String, String> infra = new HashMap<>();
+        for (String line : Files.readAllLines(stateDir.resolve("infra.env"))) {
+            int eq = line.indexOf('=');
+            if (eq > 0) infra.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        int port2 = freePort();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-jar", repo.resolve("gateway-service/target/quarkus-app/quarkus-run.jar").toString())
+                .redirectErrorStream(true).redirectOutput(stateDir.resolve("gateway-2.log").toFile());
+        pb.environment().put("KAFKA_BOOTSTRAP_SERVERS", infra.get("KAFKA_BOOTSTRAP_SERVERS"));
+        pb.environment().put("GATEWAY_PORT", String.valueOf(port2));
+        pb.environment().put("HTTP_HOST", "127.0.0.1");
+        pb.environment().put("JLLM_MODEL_NAME", "stories260K");
+        Process second = pb.start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+            while (true) {
+                assertTrue(second.isAlive(), "second gateway died: " + Files.readString(stateDir.resolve("gateway-2.log")));
+                assertTrue(System.nanoTime() < deadline, "second gateway not ready in time");
+                try {
+                    if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port2 + "/q/health/ready")).build(),
+                            HttpResponse.BodyHandlers.discarding()).statusCode() == 200) break;
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(250);
+            }
+            List<String> prompts = List.of("Once upon a time", "The cat", "Lily and Tom", "The sun was", "Sam had a red ball", "In the park");
+            List<String> expected = new ArrayList<>();
+            try (LanguageModel m = Models.load(model)) {
+                Tokenizer t = Tokenizers.fromGguf(model);
+                for (String p : prompts) expected.add(greedy(m, t, p, 16));
+            }
+            List<CompletableFuture<String>> answers = new ArrayList<>();
+            for (int i = 0; i < prompts.size(); i++) {
+                int port = i % 2 == 0 ? base : port2;
+                String body = JSON.writeValueAsString(Map.of("model", "stories260K", "prompt", prompts.get(i), "max_tokens", 16,
+                        "temperature", 0, "stream", true));
+                answers.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                        StringBuilder sb = new StringBuilder();
+                        for (String line : r.body().split("\n")) {
+                            if (line.startsWith("data: {")) sb.append(JSON.readTree(line.substring(6)).at("/choices/0/text").asText());
+                        }
+                        return r.statusCode() + ":" + sb;
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            for (int i = 0; i < prompts.size(); i++) {
+                assertEquals("200:" + expected.get(i), answers.get(i).get(2, TimeUnit.MINUTES), "prompt " + prompts.get(i) + " via gateway " + (i % 2 + 1));
+            }
+        } finally {
+            second.destroy();
+            if (!second.waitFor(20, TimeUnit.SECONDS)) second.destroyForcibly();
+        }
+    }
+
+    @Test
+    @Order(8)
     void stackUpTwiceSaysItIsAlreadyRunning() throws Exception {
         Run r = stack("up", Duration.ofMinutes(1));
         assertEquals(0, r.exit, r.output);
