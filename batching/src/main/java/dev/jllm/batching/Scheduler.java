@@ -48,7 +48,13 @@ public final class Scheduler implements AutoCloseable {
 
     /** Limits of the scheduler (from the service's configuration). */
     public record Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
-                         KvCacheOptions cacheOptions, int rememberedRequests) {}
+                         KvCacheOptions cacheOptions, int rememberedRequests, long sessionBudgetBytes) {
+        /** Without session caches. */
+        public Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
+                      KvCacheOptions cacheOptions, int rememberedRequests) {
+            this(maxRunning, maxQueued, kvBudgetBytes, prefillTokensPerStep, cacheOptions, rememberedRequests, 0);
+        }
+    }
 
     private final LanguageModel model;
     private final Tokenizer tokenizer;
@@ -67,12 +73,13 @@ public final class Scheduler implements AutoCloseable {
     private final ArrayDeque<PromptTokenized> waiting = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final LinkedHashMap<String, Boolean> seen;
+    private final SessionCaches sessions;
     private long kvReserved;
     private long steps;
     private long tokensGenerated;
     private long cancelledCount;
 
-    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0, 0);
+    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0, 0, 0, 0);
     private volatile boolean closed;
     private final Thread thread;
 
@@ -94,6 +101,7 @@ public final class Scheduler implements AutoCloseable {
                 return size() > remembered;
             }
         };
+        this.sessions = new SessionCaches(limits.sessionBudgetBytes());
         this.thread = Thread.ofPlatform().name("inference-scheduler").daemon(false).unstarted(this::loop);
     }
 
@@ -286,7 +294,8 @@ public final class Scheduler implements AutoCloseable {
         if (finish != null) {
             s.done = true;
             kvReserved -= s.reservedBytes;
-            usage = new Usage(s.req.promptIds().length, s.generated, 0);
+            keepForSession(s);
+            usage = new Usage(s.req.promptIds().length, s.generated, s.cachedTokens);
         }
         sink.emit(new TokenGenerated(s.req.requestId(), s.req.gatewayId(), s.index++, token, text, lp, finish, usage));
     }
@@ -296,8 +305,23 @@ public final class Scheduler implements AutoCloseable {
         if (s.done) return;
         s.done = true;
         kvReserved -= s.reservedBytes;
+        keepForSession(s);
         sink.emit(new TokenGenerated(s.req.requestId(), s.req.gatewayId(), s.index++, -1, text, null, reason,
-                new Usage(s.req.promptIds().length, s.generated, 0)));
+                new Usage(s.req.promptIds().length, s.generated, s.cachedTokens)));
+    }
+
+    /**
+     * A finished turn's cache stays hot for the session's next turn. The cache holds the prompt and every
+     * generated token fed back so far ({@code (prompt ++ generated)[0 .. cache.length())}); a partly prefilled
+     * (cancelled) cache is kept too, it is still a valid prefix.
+     */
+    private void keepForSession(Sequence s) {
+        if (s.req.sessionId() == null || limits.sessionBudgetBytes() <= 0) return;
+        int[] prompt = s.req.promptIds();
+        int len = s.cache.length();
+        int[] tokens = java.util.Arrays.copyOf(prompt, Math.max(len, prompt.length));
+        for (int i = prompt.length; i < len; i++) tokens[i] = s.generatedIds[i - prompt.length];
+        sessions.put(s.req.sessionId(), s.cache, java.util.Arrays.copyOf(tokens, len));
     }
 
     private void fail(Sequence s, int status, String type, String message) {
@@ -311,7 +335,8 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void publishStats() {
-        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated, cancelledCount);
+        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated, cancelledCount,
+                sessions.size(), sessions.bytes());
     }
 
     @Override
@@ -333,6 +358,8 @@ public final class Scheduler implements AutoCloseable {
         final StreamingDecoder decoder;
         final long reservedBytes;
         final int maxTokens;
+        /** Prompt tokens whose keys and values came from the session's cache. */
+        final int cachedTokens;
         int prefilled;
         int[] generatedIds = new int[16];
         int generated;
@@ -347,7 +374,24 @@ public final class Scheduler implements AutoCloseable {
             this.maxTokens = req.params().maxTokens() > 0 ? Math.min(req.params().maxTokens(), room) : room;
             this.sampler = new Sampler(samplingParams(req.params()));
             this.decoder = tokenizer.newStreamingDecoder(req.stop() == null ? List.of() : req.stop());
-            this.cache = model.newCache(limits.cacheOptions().withMaxContext(maxContext));
+            KvCache reused = null;
+            int cached = 0;
+            SessionCaches.Entry entry = req.sessionId() == null ? null : sessions.take(req.sessionId());
+            if (entry != null) {
+                // keep at least one prompt token to run: its logits choose the first new token
+                int common = Math.min(SessionCaches.commonPrefix(entry.tokens(), entry.cache().length(), req.promptIds()),
+                        req.promptIds().length - 1);
+                try {
+                    entry.cache().truncate(common);
+                    reused = entry.cache();
+                    cached = common;
+                } catch (IllegalStateException rolledPast) {
+                    // a rolling buffer that wrapped cannot rewind that far: prefill from scratch
+                }
+            }
+            this.cache = reused != null ? reused : model.newCache(limits.cacheOptions().withMaxContext(maxContext));
+            this.cachedTokens = cached;
+            this.prefilled = cached;
         }
 
         boolean prefilling() {

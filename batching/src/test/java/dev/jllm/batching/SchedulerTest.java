@@ -127,6 +127,49 @@ class SchedulerTest {
         }
     }
 
+    static PromptTokenized turn(String id, String session, int[] promptIds, int maxTokens) {
+        return new PromptTokenized(id, "gw", session, session, "m", promptIds, SamplingParams.greedy(maxTokens), List.of(),
+                Priority.INTERACTIVE, 0);
+    }
+
+    static int[] concat(int[] a, List<Integer> b, int[] c) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.size() + c.length);
+        for (int i = 0; i < b.size(); i++) out[a.length + i] = b.get(i);
+        System.arraycopy(c, 0, out, a.length + b.size(), c.length);
+        return out;
+    }
+
+    @Test
+    void aSessionsNextTurnReusesItsCacheAndAnswersAsAStatelessRequestWould() throws Exception {
+        Sink sink = new Sink();
+        int[] p1 = tokenizer.encode("Once upon a time", true, false);
+        try (Scheduler s = new Scheduler(model, tokenizer, sink, new Scheduler.Limits(4, 16, 1L << 30, 512,
+                KvCacheOptions.DEFAULT, 1000, 64L << 20)).start()) {
+            s.submit(turn("t1", "s1", p1, 12));
+            sink.await(List.of("t1"));
+            List<Integer> g1 = sink.ids("t1");
+            assertEquals(0, ((TokenGenerated) sink.byRequest.get("t1").getLast()).usage().cachedTokens());
+
+            // turn 2 sends the whole history plus new text: all but the last generated token (never fed) is reused
+            int[] p2 = concat(p1, g1, tokenizer.encode(" The dog was happy.", false, false));
+            s.submit(turn("t2", "s1", p2, 10));
+            s.submit(turn("t2-stateless", null, p2, 10));
+            sink.await(List.of("t2", "t2-stateless"));
+            assertEquals(p1.length + g1.size() - 1, ((TokenGenerated) sink.byRequest.get("t2").getLast()).usage().cachedTokens());
+            assertEquals(sink.ids("t2-stateless"), sink.ids("t2"));
+            assertEquals(text(sink, "t2-stateless"), text(sink, "t2"));
+            assertEquals(1, s.stats().sessions());
+
+            // turn 3 diverges after three tokens: only that prefix is reused
+            int[] p3 = concat(java.util.Arrays.copyOf(p1, 3), List.of(), tokenizer.encode(" little bird sang", false, false));
+            s.submit(turn("t3", "s1", p3, 8));
+            s.submit(turn("t3-stateless", null, p3, 8));
+            sink.await(List.of("t3", "t3-stateless"));
+            assertEquals(3, ((TokenGenerated) sink.byRequest.get("t3").getLast()).usage().cachedTokens());
+            assertEquals(sink.ids("t3-stateless"), sink.ids("t3"));
+        }
+    }
+
     @Test
     void textDeltasConcatenateToTheDecodedIdsAndStopStringsEndGeneration() throws Exception {
         Sink sink = new Sink();

@@ -39,6 +39,10 @@ public interface InferenceConfig {
     @WithDefault("0")
     int maxContext();
 
+    /** KV caches of idle sessions kept hot for their next turn (0: no session reuse). */
+    @WithDefault("512")
+    long sessionCacheMb();
+
     /** Request ids remembered to recognise redeliveries. */
     @WithDefault("100000")
     int rememberedRequests();

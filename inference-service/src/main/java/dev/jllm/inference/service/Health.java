@@ -18,7 +18,8 @@ public class Health implements HealthCheck {
         if (engine.ready()) {
             var s = engine.scheduler().stats();
             b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved())
-                    .withData("tokens_generated", s.tokensGenerated()).withData("cancelled", s.cancelled());
+                    .withData("tokens_generated", s.tokensGenerated()).withData("cancelled", s.cancelled())
+                    .withData("sessions", s.sessions()).withData("session_bytes", s.sessionBytes());
         }
         return b.build();
     }

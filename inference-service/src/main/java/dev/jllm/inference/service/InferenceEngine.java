@@ -52,7 +52,7 @@ public class InferenceEngine {
         }
         var limits = new Scheduler.Limits(config.maxRunning(), config.maxQueued(), config.kvBudgetMb() << 20,
                 config.prefillTokensPerStep(), new KvCacheOptions(KvType.valueOf(config.kvType()), config.maxContext()),
-                config.rememberedRequests());
+                config.rememberedRequests(), config.sessionCacheMb() << 20);
         scheduler = new Scheduler(model, tokenizer, sink, limits).start();
         LOG.infof("model %s loaded on the %s backend in %d ms (%s)", path.getFileName(), model.backend(),
                 (System.nanoTime() - t0) / 1_000_000, model.config());
