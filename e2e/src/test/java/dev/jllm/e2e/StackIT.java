@@ -199,6 +199,28 @@ class StackIT {
     }
 
     @Test
+    @Order(6)
+    void aSessionsSecondTurnReusesItsCacheAndAnswersLikeAStatelessRequest() throws Exception {
+        String session = "e2e-" + System.nanoTime();
+        HttpResponse<String> r1 = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base + "/v1/completions"))
+                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json").header("X-Session-Id", session)
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("model", "stories260K",
+                        "prompt", "Once upon a time", "max_tokens", 20, "temperature", 0)))).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r1.statusCode(), r1.body());
+        JsonNode t1 = JSON.readTree(r1.body());
+        assertEquals(0, t1.at("/usage/prompt_tokens_details/cached_tokens").asInt());
+        String history = "Once upon a time" + t1.at("/choices/0/text").asText() + " The dog";
+        Map<String, Object> body2 = Map.of("model", "stories260K", "prompt", history, "max_tokens", 12, "temperature", 0,
+                "session_id", session);
+        JsonNode t2 = post("/v1/completions", body2);
+        JsonNode stateless = post("/v1/completions", Map.of("model", "stories260K", "prompt", history, "max_tokens", 12, "temperature", 0));
+        assertEquals(stateless.at("/choices/0/text").asText(), t2.at("/choices/0/text").asText());
+        assertEquals(0, stateless.at("/usage/prompt_tokens_details/cached_tokens").asInt());
+        int cached = t2.at("/usage/prompt_tokens_details/cached_tokens").asInt();
+        assertTrue(cached >= 5 && cached < t2.at("/usage/prompt_tokens").asInt(), "cached " + cached + " of " + t2.at("/usage/prompt_tokens"));
+    }
+
+    @Test
     @Order(7)
     void twoGatewayReplicasBothStreamTheirOwnRequests() throws Exception {
         Map<String, String> infra = new HashMap<>();
