@@ -418,9 +418,7 @@ public abstract class KvCache {
             int cap = capacity[layer];
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
-                for (int j = 0; j < nq; j++) {
-                    scores[sOff + j * sStride + p - from] = VecOps.dot(q, qOff + j * headDim, kl, base, headDim) * scale;
-                }
+                VecOps.dotMany(q, qOff, headDim, nq, kl, base, headDim, scale, scores, sOff + p - from, sStride);
             }
         }
 
@@ -430,10 +428,13 @@ public abstract class KvCache {
             checkHeld(layer, from, to);
             float[] vl = values[layer];
             int cap = capacity[layer];
-            for (int p = from; p < to; p++) {
-                int base = (p % cap) * kvDim + kvHead * headDim;
-                for (int j = 0; j < nq; j++) {
-                    VecOps.axpy(w[wOff + j * wStride + p - from], vl, base, out, outOff + j * headDim, headDim);
+            int head = kvHead * headDim;
+            for (int j = 0; j < nq; j++) {
+                int wBase = wOff + j * wStride - from;
+                // columns in blocks of 4 vectors summed in registers over all positions, then added to out once
+                int c = VecOps.weightedSumBlocks(vl, kvDim, cap, head, headDim, from, to, w, wBase, out, outOff + j * headDim);
+                for (int p = from; p < to && c < headDim; p++) {
+                    VecOps.axpy(w[wBase + p], vl, (p % cap) * kvDim + head + c, out, outOff + j * headDim + c, headDim - c);
                 }
             }
         }
@@ -546,9 +547,7 @@ public abstract class KvCache {
             for (int p = from; p < to; p++) {
                 int base = (p % cap) * kvDim + kvHead * headDim;
                 for (int i = 0; i < headDim; i++) key[i] = Float.float16ToFloat(kl[base + i]);
-                for (int j = 0; j < nq; j++) {
-                    scores[sOff + j * sStride + p - from] = VecOps.dot(q, qOff + j * headDim, key, 0, headDim) * scale;
-                }
+                VecOps.dotMany(q, qOff, headDim, nq, key, 0, headDim, scale, scores, sOff + p - from, sStride);
             }
         }
 

@@ -55,9 +55,7 @@ public final class Attention {
                 int cnt = cached + (j1 - j0 + 1);
                 for (int j = j0; j <= j1; j++) {
                     int kOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    for (int g = 0; g < group; g++) {
-                        att[g * maxSpan + cached + j - j0] = VecOps.dot(q, qOff + g * headDim, k, kOff, headDim) * scale;
-                    }
+                    VecOps.dotMany(q, qOff, headDim, group, k, kOff, headDim, scale, att, cached + j - j0, maxSpan);
                 }
                 for (int g = 0; g < group; g++) {
                     Ops.softmax(att, g * maxSpan, cnt);

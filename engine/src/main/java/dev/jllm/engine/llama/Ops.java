@@ -46,8 +46,41 @@ public final class Ops {
         }
     }
 
-    /** In-place softmax of {@code x[off .. off + n)}. */
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+
+    /** In-place softmax of {@code x[off .. off + n)} (Vector API exp for long rows: attention over a long context). */
     public static void softmax(float[] x, int off, int n) {
+        if (n < 4 * F.length()) {
+            softmaxScalar(x, off, n);
+            return;
+        }
+        int L = F.length(), i = 0;
+        var vmax = jdk.incubator.vector.FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i <= n - L; i += L) vmax = vmax.max(jdk.incubator.vector.FloatVector.fromArray(F, x, off + i));
+        float max = vmax.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        var vsum = jdk.incubator.vector.FloatVector.zero(F);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            var e = jdk.incubator.vector.FloatVector.fromArray(F, x, off + i).sub(max)
+                    .lanewise(jdk.incubator.vector.VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i <= n - L; i += L) jdk.incubator.vector.FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
+    }
+
+    /** The scalar reference of {@link #softmax}. */
+    public static void softmaxScalar(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
         float sum = 0f;
