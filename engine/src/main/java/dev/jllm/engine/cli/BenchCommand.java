@@ -35,16 +35,16 @@ import java.util.SplittableRandom;
  */
 public final class BenchCommand {
     public static final String USAGE = "(--model FILE | --synthetic SHAPE --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K) "
-            + "[--prompt 512] [--gen 128] [--batch 1] [--threads N] [--kv F32|F16] [--matvec]";
-    /** STREAM-like copy buffer: far larger than any cache. */
-    private static final long BANDWIDTH_BUFFER = 1L << 30;
+            + "[--prompt 512] [--gen 128] [--batch 1] [--threads N] [--kv F32|F16] [--matvec] [--bandwidth-mb 1024]";
+    /** STREAM-like copy buffer, MB: far larger than any cache. */
+    private static final int BANDWIDTH_BUFFER_MB = 1024;
     private static final int BANDWIDTH_RUNS = 5;
 
     private BenchCommand() {
     }
 
     public static int run(List<String> argList) throws Exception {
-        Args args = new Args("bench", argList, Set.of("model", "synthetic", "type", "prompt", "gen", "batch", "threads", "kv", "seed"),
+        Args args = new Args("bench", argList, Set.of("model", "synthetic", "type", "prompt", "gen", "batch", "threads", "kv", "seed", "bandwidth-mb"),
                 Set.of("matvec"));
         int prompt = args.getInt("prompt", 512), gen = args.getInt("gen", 128), batch = args.getInt("batch", 1);
         int threads = args.getInt("threads", 0);
@@ -63,7 +63,9 @@ public final class BenchCommand {
                 throw new Args.UsageException("bench: " + e.getMessage());
             }
         }
-        Bandwidth.Result bw = Bandwidth.measure(BANDWIDTH_BUFFER, BANDWIDTH_RUNS);
+        int bandwidthMb = args.getInt("bandwidth-mb", BANDWIDTH_BUFFER_MB);
+        if (bandwidthMb < 1) throw new Args.UsageException("bench: --bandwidth-mb must be >= 1");
+        Bandwidth.Result bw = Bandwidth.measure((long) bandwidthMb << 20, BANDWIDTH_RUNS);
         if (args.flag("matvec")) {
             if (shape == null) throw new Args.UsageException("bench: --matvec needs --synthetic SHAPE --type T");
             int[] batches = batch == 1 ? new int[]{1} : new int[]{1, batch};
@@ -99,8 +101,8 @@ public final class BenchCommand {
             SplittableRandom rnd = new SplittableRandom(7);
 
             // warm-up on a throwaway sequence: the JIT compiles the kernels for prefill (n > 1) and decode (n = 1)
-            KvCache warm = model.newCache(kvOptions);
             int[] warmTokens = rnd.ints(Math.min(prompt, 32), 0, vocab).toArray();
+            KvCache warm = model.newCache(new KvCacheOptions(kvType, warmTokens.length + 8));
             model.forward(warm, warmTokens);
             for (int i = 0; i < 6; i++) model.forward(warm, rnd.nextInt(vocab));
             warm = null;
