@@ -93,7 +93,9 @@ public final class MatOps {
      */
     private static final class Pool {
         private static final ThreadLocal<Boolean> WORKER = ThreadLocal.withInitial(() -> false);
-        private static final int SPINS = 20_000;
+        /** Spin-waits before yielding or parking: covers the gap between consecutive products without burning a
+         * shared machine's CPU for long. */
+        private static final int SPINS = 4_000;
 
         final int threads;
         private final Thread[] workers;
