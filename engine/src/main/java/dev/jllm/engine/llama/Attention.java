@@ -64,10 +64,12 @@ public final class Attention {
                 // weighted sums of values
                 java.util.Arrays.fill(out, qOff, qOff + group * headDim, 0f);
                 if (cached > 0) cache.addValues(layer, kvh, lo, seg.pos0(), group, att, 0, maxSpan, out, qOff);
-                for (int j = j0; j <= j1; j++) {
-                    int vOff = (seg.start() + j) * kvDim + kvh * headDim;
-                    for (int g = 0; g < group; g++) {
-                        VecOps.axpy(att[g * maxSpan + cached + j - j0], v, vOff, out, qOff + g * headDim, headDim);
+                int r0 = seg.start() + j0, r1 = seg.start() + j1 + 1; // the chunk's rows of v
+                for (int g = 0; g < group; g++) {
+                    int wBase = g * maxSpan + cached - r0, o = qOff + g * headDim;
+                    int c = VecOps.weightedSumBlocks(v, kvDim, Integer.MAX_VALUE, kvh * headDim, headDim, r0, r1, att, wBase, out, o);
+                    for (int r = r0; r < r1 && c < headDim; r++) {
+                        VecOps.axpy(att[wBase + r], v, r * kvDim + kvh * headDim + c, out, o + c, headDim - c);
                     }
                 }
             }
