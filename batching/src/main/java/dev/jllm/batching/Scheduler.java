@@ -78,8 +78,9 @@ public final class Scheduler implements AutoCloseable {
     private long steps;
     private long tokensGenerated;
     private long cancelledCount;
+    private long cancelsReceived;
 
-    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0, 0, 0, 0);
+    private volatile SchedulerStats stats = new SchedulerStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
     private volatile boolean closed;
     private final Thread thread;
 
@@ -181,6 +182,7 @@ public final class Scheduler implements AutoCloseable {
     private void applyCancels() {
         GenerationCancelled c;
         while ((c = cancels.poll()) != null) {
+            cancelsReceived++;
             String id = c.requestId();
             seen.put(id, Boolean.TRUE); // a request arriving after its cancel is dropped
             boolean found = false;
@@ -335,7 +337,7 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void publishStats() {
-        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated, cancelledCount,
+        stats = new SchedulerStats(inbox.size() + waiting.size(), running.size(), kvReserved, steps, tokensGenerated, cancelledCount, cancelsReceived,
                 sessions.size(), sessions.bytes());
     }
 

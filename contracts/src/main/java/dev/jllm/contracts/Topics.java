@@ -33,8 +33,15 @@ public final class Topics {
     /** Records that could not be read or processed, with the reason in headers and {@link DeadLetter}. */
     public static final String DEAD_LETTERS = "dead-letters";
 
+    /**
+     * inference-service -> every gateway-service instance, about once a second. Value
+     * {@link ReplicaStatsReported}; key: the replica id. The gateway's {@code /metrics} sums the fresh reports.
+     */
+    public static final String REPLICA_STATS = "replica-stats";
+
     /** All topics, for pre-creation by the local broker and deployment scripts. */
-    public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS, DEAD_LETTERS);
+    public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS, DEAD_LETTERS,
+            REPLICA_STATS);
 
     /** Partitions each topic is created with (replicas of a consumer group scale up to this). */
     public static final int PARTITIONS = 4;

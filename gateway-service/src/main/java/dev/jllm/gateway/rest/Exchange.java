@@ -72,6 +72,12 @@ final class Exchange implements GenerationListener {
         }
         arm(deps.config().firstTokenTimeout().toMillis(), true);
         response.closeHandler(v -> onClientGone());
+        if (response.closed()) { // gone while its body was read: nothing was produced, nothing to cancel
+            done = true;
+            cleanup();
+            deps.metrics().outcome("cancelled");
+            return;
+        }
         deps.publisher().publish(req.request()).whenComplete((ok, err) -> {
             if (err != null) context.runOnContext(x -> fail(new ApiError(503, "service_unavailable",
                     "The request could not be queued: " + err.getMessage(), null, "kafka_unavailable")));

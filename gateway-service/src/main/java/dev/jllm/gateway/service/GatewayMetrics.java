@@ -27,7 +27,7 @@ public class GatewayMetrics {
     private final ConcurrentHashMap<String, Counter> outcomes = new ConcurrentHashMap<>();
 
     @Inject
-    public GatewayMetrics(InFlightRequests inFlight) {
+    public GatewayMetrics(InFlightRequests inFlight, ReplicaStatsBoard replicas) {
         Duration[] slo = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
                 Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
                 Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30)};
@@ -43,6 +43,17 @@ public class GatewayMetrics {
         promptTokens = DistributionSummary.builder("jllm_prompt_tokens").description("Prompt tokens per request").register(registry);
         Gauge.builder("jllm_requests_in_flight", inFlight, InFlightRequests::size)
                 .description("Requests waiting for or receiving tokens at this gateway").register(registry);
+        // from the inference replicas' periodic reports (topic replica-stats)
+        Gauge.builder("jllm_queue_depth", replicas, ReplicaStatsBoard::queued)
+                .description("Requests waiting for admission, over all inference replicas").register(registry);
+        Gauge.builder("jllm_running_sequences", replicas, ReplicaStatsBoard::running)
+                .description("Sequences in the running batches, over all inference replicas").register(registry);
+        Gauge.builder("jllm_kv_cache_bytes", replicas, ReplicaStatsBoard::kvBytes)
+                .description("KV-cache bytes reserved by running sequences").baseUnit("bytes").register(registry);
+        Gauge.builder("jllm_session_cache_bytes", replicas, ReplicaStatsBoard::sessionBytes)
+                .description("KV-cache bytes kept for idle sessions").baseUnit("bytes").register(registry);
+        Gauge.builder("jllm_inference_replicas", replicas, ReplicaStatsBoard::replicas)
+                .description("Inference replicas that reported in the last 10 s").register(registry);
     }
 
     public void firstToken(long nanos) {
@@ -66,7 +77,6 @@ public class GatewayMetrics {
                 .description("Requests by outcome").register(registry)).increment();
     }
 
-    /** Gauges reported by the inference side (queue depth, running sequences, KV bytes) arrive as events later. */
     public PrometheusMeterRegistry registry() {
         return registry;
     }

@@ -19,6 +19,7 @@ public class Health implements HealthCheck {
             var s = engine.scheduler().stats();
             b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved())
                     .withData("tokens_generated", s.tokensGenerated()).withData("cancelled", s.cancelled())
+                    .withData("cancels_received", s.cancelsReceived())
                     .withData("sessions", s.sessions()).withData("session_bytes", s.sessionBytes());
         }
         return b.build();

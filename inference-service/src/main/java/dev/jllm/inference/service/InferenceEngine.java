@@ -63,6 +63,11 @@ public class InferenceEngine {
         if (model != null) model.close();
     }
 
+    /** The model file's name (what the replica reports). */
+    public String modelName() {
+        return Path.of(config.model()).getFileName().toString();
+    }
+
     public boolean ready() {
         return scheduler != null;
     }
