@@ -317,6 +317,19 @@ class StackIT {
         assertTrue(r.output.contains("already running"), r.output);
     }
 
+    @Test
+    @Order(10)
+    void downThenUpAgainServesWithTheSameState() throws Exception {
+        Run down = stack("down", Duration.ofMinutes(2));
+        assertEquals(0, down.exit, down.output);
+        Run status = stack("status", Duration.ofSeconds(30));
+        assertFalse(status.output.contains("running"), status.output);
+        Run up = stack("up", Duration.ofMinutes(6));
+        assertEquals(0, up.exit, "second ./stack up failed:\n" + up.output + logs());
+        JsonNode r = post("/v1/completions", Map.of("model", "stories260K", "prompt", "Once upon a time", "max_tokens", 4, "temperature", 0));
+        assertEquals(4, r.at("/usage/completion_tokens").asInt());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** The engine alone, greedy, one prompt: the reference for what the stack must answer. */

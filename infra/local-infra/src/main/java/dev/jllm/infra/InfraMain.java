@@ -27,7 +27,7 @@ public final class InfraMain {
         KafkaBroker kafka = KafkaBroker.start(state.resolve("kafka"), kafkaPort, Topics.ALL, Topics.PARTITIONS);
         Postgres pg;
         try {
-            pg = Postgres.start(state.resolve("postgres"), pgPort);
+            pg = Postgres.start(state.resolve("postgres"), pgPort, true); // sessions survive ./stack down + up
         } catch (RuntimeException e) {
             kafka.close();
             throw e;

@@ -23,13 +23,21 @@ public final class Postgres implements AutoCloseable {
         this.pg = pg;
     }
 
-    /** Starts a server with its data in {@code dataDir} (created) on {@code port} (0 = any free port). */
+    /** Starts a throw-away server (data deleted at close) in {@code dataDir} on {@code port} (0 = any free port). */
     public static Postgres start(Path dataDir, int port) {
+        return start(dataDir, port, false);
+    }
+
+    /**
+     * Starts a server with its data in {@code dataDir} (created) on {@code port} (0 = any free port);
+     * {@code keepData}: the data outlives the server (a later start finds it again).
+     */
+    public static Postgres start(Path dataDir, int port, boolean keepData) {
         try {
             Files.createDirectories(dataDir);
             EmbeddedPostgres pg = EmbeddedPostgres.builder()
                     .setDataDirectory(dataDir)
-                    .setCleanDataDirectory(true)
+                    .setCleanDataDirectory(!keepData)
                     .setPort(port == 0 ? Ports.free() : port)
                     .setPGStartupWait(START_TIMEOUT)
                     .setServerConfig("listen_addresses", "127.0.0.1")

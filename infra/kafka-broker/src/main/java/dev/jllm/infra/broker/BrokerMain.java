@@ -40,7 +40,7 @@ public final class BrokerMain {
 
         watchParent(parentPid);
         Path props = writeServerProperties(dataDir, port, controllerPort);
-        formatStorage(props);
+        formatStorage(props, dataDir);
 
         // kafka.Kafka.main blocks until shutdown: run it on its own thread, exit when it returns
         Thread server = new Thread(() -> {
@@ -105,8 +105,17 @@ public final class BrokerMain {
         return file;
     }
 
-    private static void formatStorage(Path props) {
+    private static void formatStorage(Path props, Path dataDir) throws IOException {
+        // a data directory from an earlier run keeps its cluster id (and its topics and offsets)
+        Path meta = dataDir.resolve("logs").resolve("meta.properties");
         String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
+        if (Files.isRegularFile(meta)) {
+            Properties existing = new Properties();
+            try (var in = Files.newInputStream(meta)) {
+                existing.load(in);
+            }
+            clusterId = existing.getProperty("cluster.id", clusterId);
+        }
         // StorageTool ends with Exit.exit: catch it instead of letting it end this JVM
         List<Integer> codes = new ArrayList<>();
         Exit.setExitProcedure((code, message) -> {
