@@ -123,12 +123,14 @@ public final class CudaKvCache extends KvCache {
     }
 
     @Override
-    public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, float scale, float[] scores, int sOff) {
+    public void scores(int layer, int kvHead, int from, int to, float[] q, int qOff, int nq, float scale,
+                       float[] scores, int sOff, int sStride) {
         throw new UnsupportedOperationException("a CUDA KV cache is read by the CUDA kernels, not by CPU attention");
     }
 
     @Override
-    public void addValues(int layer, int kvHead, int from, int to, float[] w, int wOff, float[] out, int outOff) {
+    public void addValues(int layer, int kvHead, int from, int to, int nq, float[] w, int wOff, int wStride,
+                          float[] out, int outOff) {
         throw new UnsupportedOperationException("a CUDA KV cache is read by the CUDA kernels, not by CPU attention");
     }
 
