@@ -110,7 +110,11 @@ class FloatKernelsTest {
                 MatOps.setThreads(threads);
                 float[] out = new float[rows + 2];
                 MatOps.matvec(fast, x, 3, out, 2);
-                assertEquals(java.util.Arrays.toString(single), java.util.Arrays.toString(out), threads + " threads");
+                // each row is computed by the same code whatever the split, but a row computed before the JIT
+                // compiled the kernel sums its lanes in another order: last-bit differences only
+                float maxAbs = 0;
+                for (float v : single) maxAbs = Math.max(maxAbs, Math.abs(v));
+                assertClose(single, out, new float[] {maxAbs}, REORDER_TOLERANCE, threads + " threads");
             }
         } finally {
             MatOps.setThreads(before);
