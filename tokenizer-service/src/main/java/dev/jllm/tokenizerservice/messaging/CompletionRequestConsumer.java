@@ -7,7 +7,7 @@ import dev.jllm.contracts.PromptTokenized;
 import dev.jllm.contracts.RequestFailed;
 import dev.jllm.tokenizerservice.service.PromptEncoder;
 import dev.jllm.tokenizerservice.service.RequestRejected;
-import io.smallrye.common.annotation.Blocking;
+import io.smallrye.reactive.messaging.annotations.Blocking;
 import dev.jllm.messaging.KeyedSender;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,9 +22,11 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * completion-requests -> inference-commands (or an error event to the gateway). Tokenizing and rendering a
- * template is CPU work of a millisecond or so: it runs on a worker thread ({@code @Blocking}), in record order
- * per partition, so the turns of one conversation stay ordered. The record is acknowledged only once its
- * result was accepted by the broker (at-least-once; the inference side drops redelivered request ids).
+ * template is CPU work of a millisecond or so: it runs on worker threads ({@code @Blocking(ordered = false)}),
+ * several records at once, so one long prompt does not hold up the others. Turns of one conversation cannot
+ * overtake each other: a client sends its next turn only after the previous answer, and cancels go straight to
+ * inference. A record is acknowledged only once its result was accepted by the broker (at-least-once; the
+ * inference side drops redelivered request ids).
  */
 @ApplicationScoped
 public class CompletionRequestConsumer {
@@ -43,7 +45,7 @@ public class CompletionRequestConsumer {
     Emitter<GenerationEvent> errors;
 
     @Incoming("completion-requests")
-    @Blocking
+    @Blocking(ordered = false)
     public CompletionStage<Void> onRequest(Message<CompletionRequested> message) {
         CompletionRequested r = message.getPayload();
         if (r == null) return message.nack(new IllegalArgumentException("undeserializable completion request"));
