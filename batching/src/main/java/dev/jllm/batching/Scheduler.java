@@ -74,6 +74,16 @@ public final class Scheduler implements AutoCloseable {
     private final List<Sequence> running = new ArrayList<>();
     private final LinkedHashMap<String, Boolean> seen;
     private final SessionCaches sessions;
+    /** Parked sessions (null: none); every call runs on {@link #parking}, one at a time, in order. */
+    private final SessionStore store;
+    private final java.util.concurrent.ThreadPoolExecutor parking;
+    /** Requests whose session cache is being restored; they join {@link #waiting} when it is done. */
+    private final List<Restore> restoring = new ArrayList<>();
+    /** Restored caches waiting for their request's admission, by request id (at most one per restore). */
+    private final Map<String, SessionCaches.Entry> restored = new java.util.HashMap<>();
+    private record Restore(PromptTokenized req, java.util.concurrent.Future<java.util.Optional<SessionStore.Parked>> result, long startedNanos) {}
+    /** A restore that takes longer than this is abandoned: the turn re-prefills instead of waiting. */
+    private static final long RESTORE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private long kvReserved;
     private long steps;
     private long tokensGenerated;
@@ -85,6 +95,15 @@ public final class Scheduler implements AutoCloseable {
     private final Thread thread;
 
     public Scheduler(LanguageModel model, Tokenizer tokenizer, GenerationSink sink, Limits limits) {
+        this(model, tokenizer, sink, limits, null);
+    }
+
+    /** With {@code store}, session caches that leave memory are parked there and restored on a later turn. */
+    public Scheduler(LanguageModel model, Tokenizer tokenizer, GenerationSink sink, Limits limits, SessionStore store) {
+        this.store = store;
+        this.parking = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(1024),
+                r -> Thread.ofPlatform().name("session-parking").daemon(true).unstarted(r));
         this.model = model;
         this.tokenizer = tokenizer;
         this.sink = sink;
@@ -145,7 +164,8 @@ public final class Scheduler implements AutoCloseable {
                 limits.maxRunning(), limits.maxQueued(), limits.kvBudgetBytes() >> 20, limits.prefillTokensPerStep());
         while (!closed) {
             try {
-                drain(running.isEmpty() && waiting.isEmpty());
+                drain(running.isEmpty() && waiting.isEmpty() && restoring.isEmpty());
+                collectRestores();
                 applyCancels();
                 admit();
                 if (!running.isEmpty()) step();
@@ -162,18 +182,26 @@ public final class Scheduler implements AutoCloseable {
             }
         }
         for (Sequence s : running) fail(s, 503, "service_unavailable", "The inference service is shutting down.");
+        for (Restore r : restoring) failRequest(r.req(), 503, "service_unavailable", "The inference service is shutting down.", null);
+        park(sessions.drainAll()); // a restarted replica finds them again
+        parking.shutdown();
         for (PromptTokenized p : waiting) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
         for (PromptTokenized p : inbox) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
     }
 
     private void drain(boolean idle) throws InterruptedException {
-        PromptTokenized p = idle ? inbox.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS) : inbox.poll();
+        PromptTokenized p = idle ? inbox.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS)
+                : !restoring.isEmpty() && running.isEmpty() && waiting.isEmpty() ? inbox.poll(2, TimeUnit.MILLISECONDS) : inbox.poll();
         while (p != null) {
             if (seen.containsKey(p.requestId())) {
                 LOG.log(System.Logger.Level.DEBUG, "ignoring redelivered request {0}", p.requestId());
             } else {
                 seen.put(p.requestId(), Boolean.TRUE);
-                waiting.add(p);
+                if (store != null && p.sessionId() != null && !sessions.contains(p.sessionId())) {
+                    restoring.add(new Restore(p, startRestore(p.sessionId()), System.nanoTime()));
+                } else {
+                    waiting.add(p);
+                }
             }
             p = inbox.poll();
         }
@@ -195,7 +223,10 @@ public final class Scheduler implements AutoCloseable {
                     found = true;
                 }
             }
-            if (!found) waiting.removeIf(p -> p.requestId().equals(id));
+            if (!found) {
+                waiting.removeIf(p -> p.requestId().equals(id));
+                restored.remove(id);
+            }
         }
     }
 
@@ -205,6 +236,7 @@ public final class Scheduler implements AutoCloseable {
             int promptLen = p.promptIds().length;
             if (promptLen == 0 || promptLen >= maxContext) {
                 waiting.poll();
+                restored.remove(p.requestId());
                 failRequest(p, 400, "invalid_request_error", "This model's maximum context length is " + maxContext
                         + " tokens; the prompt has " + promptLen + ".", "context_length_exceeded");
                 continue;
@@ -216,6 +248,7 @@ public final class Scheduler implements AutoCloseable {
                 running.add(new Sequence(p, bytes));
                 kvReserved += bytes;
             } catch (IllegalArgumentException e) { // bad sampling values that slipped past validation
+                restored.remove(p.requestId());
                 failRequest(p, 400, "invalid_request_error", e.getMessage(), null);
             }
         }
@@ -323,7 +356,57 @@ public final class Scheduler implements AutoCloseable {
         int len = s.cache.length();
         int[] tokens = java.util.Arrays.copyOf(prompt, Math.max(len, prompt.length));
         for (int i = prompt.length; i < len; i++) tokens[i] = s.generatedIds[i - prompt.length];
-        sessions.put(s.req.sessionId(), s.cache, java.util.Arrays.copyOf(tokens, len));
+        park(sessions.put(s.req.sessionId(), s.cache, java.util.Arrays.copyOf(tokens, len)));
+    }
+
+    private java.util.concurrent.Future<java.util.Optional<SessionStore.Parked>> startRestore(String sessionId) {
+        try {
+            return parking.submit(() -> store.restore(sessionId));
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
+            return java.util.concurrent.CompletableFuture.completedFuture(java.util.Optional.empty());
+        }
+    }
+
+    /** Restored sessions become hot and their requests join the queue; a failed or slow restore means re-prefill. */
+    private void collectRestores() {
+        for (Iterator<Restore> it = restoring.iterator(); it.hasNext(); ) {
+            Restore r = it.next();
+            java.util.Optional<SessionStore.Parked> parked = java.util.Optional.empty();
+            if (r.result().isDone()) {
+                try {
+                    parked = r.result().get();
+                } catch (Exception e) {
+                    LOG.log(System.Logger.Level.WARNING, "restoring session {0} failed, re-prefilling: {1}", r.req().sessionId(), e.toString());
+                }
+            } else if (System.nanoTime() - r.startedNanos() > RESTORE_TIMEOUT_NANOS) {
+                r.result().cancel(true);
+                LOG.log(System.Logger.Level.WARNING, "restoring session {0} timed out, re-prefilling", r.req().sessionId());
+            } else {
+                continue;
+            }
+            it.remove();
+            // handed to the request itself: the LRU budget may be too small to hold it until admission
+            parked.ifPresent(c -> restored.put(r.req().requestId(), new SessionCaches.Entry(c.cache(), c.tokens())));
+            waiting.add(r.req());
+        }
+    }
+
+    /** Hands caches that left memory to the store, on the parking thread (the scheduler never waits for I/O). */
+    private void park(Map<String, SessionCaches.Entry> evicted) {
+        if (store == null) return;
+        for (Map.Entry<String, SessionCaches.Entry> e : evicted.entrySet()) {
+            try {
+                parking.execute(() -> {
+                    try {
+                        store.park(e.getKey(), e.getValue().cache(), e.getValue().tokens());
+                    } catch (Exception ex) {
+                        LOG.log(System.Logger.Level.WARNING, "parking session {0} failed: {1}", e.getKey(), ex.toString());
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException busy) {
+                LOG.log(System.Logger.Level.WARNING, "parking queue full: session {0} is dropped (its next turn re-prefills)", e.getKey());
+            }
+        }
     }
 
     private void fail(Sequence s, int status, String type, String message) {
@@ -346,6 +429,10 @@ public final class Scheduler implements AutoCloseable {
         closed = true;
         try {
             thread.join(30_000);
+            parking.shutdown();
+            if (!parking.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "session parking did not finish within 60 s");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -378,7 +465,8 @@ public final class Scheduler implements AutoCloseable {
             this.decoder = tokenizer.newStreamingDecoder(req.stop() == null ? List.of() : req.stop());
             KvCache reused = null;
             int cached = 0;
-            SessionCaches.Entry entry = req.sessionId() == null ? null : sessions.take(req.sessionId());
+            SessionCaches.Entry entry = restored.remove(req.requestId());
+            if (entry == null && req.sessionId() != null) entry = sessions.take(req.sessionId());
             if (entry != null) {
                 // keep at least one prompt token to run: its logits choose the first new token
                 int common = Math.min(SessionCaches.commonPrefix(entry.tokens(), entry.cache().length(), req.promptIds()),

@@ -35,20 +35,41 @@ final class SessionCaches {
         return e;
     }
 
-    /** Keeps a finished turn's cache for the session's next turn, evicting the least recently used over budget. */
-    void put(String sessionId, KvCache cache, int[] tokens) {
+    /**
+     * Keeps a finished turn's cache for the session's next turn, evicting the least recently used over budget.
+     * Returns what left memory (to be parked), the new entry itself when it alone exceeds the budget.
+     */
+    Map<String, Entry> put(String sessionId, KvCache cache, int[] tokens) {
+        Map<String, Entry> evicted = new LinkedHashMap<>();
         Entry old = idle.remove(sessionId);
         if (old != null) bytes -= old.bytes();
         Entry e = new Entry(cache, tokens);
-        if (e.bytes() > budgetBytes) return; // larger than the whole budget: not kept
+        if (e.bytes() > budgetBytes) { // larger than the whole budget: not kept hot
+            evicted.put(sessionId, e);
+            return evicted;
+        }
         idle.put(sessionId, e);
         bytes += e.bytes();
         for (Iterator<Map.Entry<String, Entry>> it = idle.entrySet().iterator(); bytes > budgetBytes && it.hasNext(); ) {
             Map.Entry<String, Entry> victim = it.next();
             bytes -= victim.getValue().bytes();
+            evicted.put(victim.getKey(), victim.getValue());
             it.remove();
             evictions++;
         }
+        return evicted;
+    }
+
+    boolean contains(String sessionId) {
+        return idle.containsKey(sessionId);
+    }
+
+    /** Removes and returns every entry (shutdown: all of them are parked). */
+    Map<String, Entry> drainAll() {
+        Map<String, Entry> all = new LinkedHashMap<>(idle);
+        idle.clear();
+        bytes = 0;
+        return all;
     }
 
     long bytes() {

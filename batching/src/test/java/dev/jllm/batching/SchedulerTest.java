@@ -170,6 +170,75 @@ class SchedulerTest {
         }
     }
 
+    /** Parks serialized bytes (the real format), as session-service would; can lose its snapshots. */
+    static final class MemoryStore implements SessionStore {
+        final ConcurrentHashMap<String, byte[]> snapshots = new ConcurrentHashMap<>();
+        final ConcurrentHashMap<String, int[]> tokens = new ConcurrentHashMap<>();
+        volatile boolean lose;
+
+        @Override
+        public void park(String id, KvCache cache, int[] t) throws java.io.IOException {
+            var out = new java.io.ByteArrayOutputStream();
+            cache.writeTo(out);
+            snapshots.put(id, out.toByteArray());
+            tokens.put(id, t.clone());
+        }
+
+        @Override
+        public java.util.Optional<Parked> restore(String id) throws java.io.IOException {
+            byte[] b = snapshots.get(id);
+            if (b == null || lose) return java.util.Optional.empty();
+            return java.util.Optional.of(new Parked(model.readCache(new java.io.ByteArrayInputStream(b)), tokens.get(id)));
+        }
+    }
+
+    static int cached(Sink sink, String id) {
+        return ((TokenGenerated) sink.byRequest.get(id).getLast()).usage().cachedTokens();
+    }
+
+    @Test
+    void parkedSessionsAreRestoredAfterEvictionAndAfterARestartWithIdenticalOutput() throws Exception {
+        MemoryStore store = new MemoryStore();
+        int[] p1 = tokenizer.encode("Once upon a time", true, false);
+        // a session budget of 1 byte: every finished turn leaves memory at once and is parked
+        var limits = new Scheduler.Limits(4, 16, 1L << 30, 512, KvCacheOptions.DEFAULT, 1000, 1);
+        Sink sink = new Sink();
+        List<Integer> g1;
+        int[] p2;
+        try (Scheduler s = new Scheduler(model, tokenizer, sink, limits, store).start()) {
+            s.submit(turn("a1", "sa", p1, 10));
+            sink.await(List.of("a1"));
+            g1 = sink.ids("a1");
+            p2 = concat(p1, g1, tokenizer.encode(" The cat ran.", false, false));
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (!store.snapshots.containsKey("sa") && System.currentTimeMillis() < deadline) Thread.sleep(5);
+            s.submit(turn("a2", "sa", p2, 8));
+            s.submit(turn("a2-stateless", null, p2, 8));
+            sink.await(List.of("a2", "a2-stateless"));
+        }
+        assertEquals(p1.length + g1.size() - 1, cached(sink, "a2"), "restored from the parked snapshot");
+        assertEquals(sink.ids("a2-stateless"), sink.ids("a2"));
+
+        // a new scheduler (a restarted replica) finds the session parked by the old one's shutdown
+        Sink after = new Sink();
+        List<Integer> g2 = sink.ids("a2");
+        int[] p3 = concat(p2, g2, tokenizer.encode(" Then", false, false));
+        try (Scheduler s = new Scheduler(model, tokenizer, after, limits, store).start()) {
+            s.submit(turn("a3", "sa", p3, 6));
+            s.submit(turn("a3-stateless", null, p3, 6));
+            after.await(List.of("a3", "a3-stateless"));
+            assertEquals(p2.length + g2.size() - 1, cached(after, "a3"));
+            assertEquals(after.ids("a3-stateless"), after.ids("a3"));
+
+            // a lost (or corrupt) snapshot: the turn re-prefills, same answer, nothing reused
+            store.lose = true;
+            s.submit(turn("a4", "sa", p3, 6));
+            after.await(List.of("a4"));
+            assertEquals(0, cached(after, "a4"));
+            assertEquals(after.ids("a3-stateless"), after.ids("a4"));
+        }
+    }
+
     @Test
     void textDeltasConcatenateToTheDecodedIdsAndStopStringsEndGeneration() throws Exception {
         Sink sink = new Sink();

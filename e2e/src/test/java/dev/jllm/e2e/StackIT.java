@@ -226,6 +226,25 @@ class StackIT {
 
     @Test
     @Order(7)
+    void aSessionSurvivesARestartOfInferenceServiceThroughItsParkedCache() throws Exception {
+        String session = "restart-" + System.nanoTime();
+        JsonNode t1 = post("/v1/completions", Map.of("model", "stories260K", "prompt", "One day, a big dog", "max_tokens", 16,
+                "temperature", 0, "session_id", session));
+        Run r = stack("restart inference-service", Duration.ofMinutes(4));
+        assertEquals(0, r.exit, r.output + logs());
+        String history = "One day, a big dog" + t1.at("/choices/0/text").asText() + " Then";
+        Map<String, Object> body = Map.of("model", "stories260K", "prompt", history, "max_tokens", 10, "temperature", 0);
+        Map<String, Object> withSession = new HashMap<>(body);
+        withSession.put("session_id", session);
+        JsonNode t2 = post("/v1/completions", withSession);
+        JsonNode stateless = post("/v1/completions", body);
+        assertEquals(stateless.at("/choices/0/text").asText(), t2.at("/choices/0/text").asText());
+        assertTrue(t2.at("/usage/prompt_tokens_details/cached_tokens").asInt() >= 5,
+                "the restarted replica restored the parked cache: " + t2.at("/usage"));
+    }
+
+    @Test
+    @Order(7)
     void twoGatewayReplicasBothStreamTheirOwnRequests() throws Exception {
         Map<String, String> infra = new HashMap<>();
         for (String line : Files.readAllLines(stateDir.resolve("infra.env"))) {
@@ -352,7 +371,9 @@ class StackIT {
     record Run(int exit, String output) {}
 
     static Run stack(String command, Duration timeout) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", repo.resolve("stack").toString(), command)
+        List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("stack").toString()));
+        cmd.addAll(List.of(command.split(" ")));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(repo.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();

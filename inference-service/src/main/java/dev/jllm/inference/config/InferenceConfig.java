@@ -43,6 +43,12 @@ public interface InferenceConfig {
     @WithDefault("512")
     long sessionCacheMb();
 
+    /**
+     * session-service's base URL: idle session caches that leave memory are parked there and restored on their
+     * next turn, also by another replica or after a restart. Absent: sessions live in memory only.
+     */
+    Optional<String> sessionServiceUrl();
+
     /** Request ids remembered to recognise redeliveries. */
     @WithDefault("100000")
     int rememberedRequests();

@@ -53,7 +53,11 @@ public class InferenceEngine {
         var limits = new Scheduler.Limits(config.maxRunning(), config.maxQueued(), config.kvBudgetMb() << 20,
                 config.prefillTokensPerStep(), new KvCacheOptions(KvType.valueOf(config.kvType()), config.maxContext()),
                 config.rememberedRequests(), config.sessionCacheMb() << 20);
-        scheduler = new Scheduler(model, tokenizer, sink, limits).start();
+        var store = config.sessionServiceUrl().filter(u -> !u.isBlank())
+                .map(u -> new dev.jllm.inference.persistence.SessionServiceStore(u, path.getFileName().toString(), model))
+                .orElse(null);
+        scheduler = new Scheduler(model, tokenizer, sink, limits, store).start();
+        if (store != null) LOG.infof("idle sessions are parked in session-service at %s", config.sessionServiceUrl().get());
         LOG.infof("model %s loaded on the %s backend in %d ms (%s)", path.getFileName(), model.backend(),
                 (System.nanoTime() - t0) / 1_000_000, model.config());
     }
