@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -148,6 +147,20 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /** A 64-bit seed from a request id (FNV-1a, then a SplitMix64 finaliser). */
+    static long seedOf(String requestId) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < requestId.length(); i++) h = (h ^ requestId.charAt(i)) * 0x100000001b3L;
+        h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
+        h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
+        return h ^ (h >>> 31);
+    }
+
+    /** False once the scheduler thread has ended (closed, or killed by an error): health must say so. */
+    public boolean isRunning() {
+        return thread.isAlive() && !closed;
+    }
+
     public SchedulerStats stats() {
         return stats;
     }
@@ -190,6 +203,11 @@ public final class Scheduler implements AutoCloseable {
     }
 
     private void drain(boolean idle) throws InterruptedException {
+        // the queue bound covers everything not yet running: what stays in the inbox past it is refused in submit()
+        if (waiting.size() + restoring.size() >= limits.maxQueued()) {
+            if (idle) Thread.sleep(1);
+            return;
+        }
         PromptTokenized p = idle ? inbox.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS)
                 : !restoring.isEmpty() && running.isEmpty() && waiting.isEmpty() ? inbox.poll(2, TimeUnit.MILLISECONDS) : inbox.poll();
         while (p != null) {
@@ -203,7 +221,7 @@ public final class Scheduler implements AutoCloseable {
                     waiting.add(p);
                 }
             }
-            p = inbox.poll();
+            p = waiting.size() + restoring.size() < limits.maxQueued() ? inbox.poll() : null;
         }
     }
 
@@ -226,6 +244,11 @@ public final class Scheduler implements AutoCloseable {
             if (!found) {
                 waiting.removeIf(p -> p.requestId().equals(id));
                 restored.remove(id);
+                restoring.removeIf(r -> {
+                    if (!r.req().requestId().equals(id)) return false;
+                    r.result().cancel(true);
+                    return true;
+                });
             }
         }
     }
@@ -461,7 +484,7 @@ public final class Scheduler implements AutoCloseable {
             this.reservedBytes = reservedBytes;
             int room = maxContext - req.promptIds().length;
             this.maxTokens = req.params().maxTokens() > 0 ? Math.min(req.params().maxTokens(), room) : room;
-            this.sampler = new Sampler(samplingParams(req.params()));
+            this.sampler = new Sampler(samplingParams(req.params(), req.requestId()));
             this.decoder = tokenizer.newStreamingDecoder(req.stop() == null ? List.of() : req.stop());
             KvCache reused = null;
             int cached = 0;
@@ -500,9 +523,10 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * OpenAI's parameters to the engine's. Penalties see the generated tokens only (OpenAI's semantics for
-     * presence/frequency); a request without a seed gets a random one.
+     * presence/frequency). A request without a seed gets one derived from its id: a redelivered request (after a
+     * replica died) samples the same tokens again, so the text the gateway already sent stays consistent.
      */
-    static SamplingParams samplingParams(dev.jllm.contracts.SamplingParams p) {
+    static SamplingParams samplingParams(dev.jllm.contracts.SamplingParams p, String requestId) {
         return SamplingParams.builder()
                 .temperature((float) p.temperature())
                 .topK(Math.max(p.topK(), 0))
@@ -512,7 +536,7 @@ public final class Scheduler implements AutoCloseable {
                 .presencePenalty((float) p.presencePenalty())
                 .frequencyPenalty((float) p.frequencyPenalty())
                 .penaltyLastN(-1)
-                .seed(p.seed() != null ? p.seed() : ThreadLocalRandom.current().nextLong())
+                .seed(p.seed() != null ? p.seed() : seedOf(requestId))
                 .topLogprobs(p.logprobs() ? p.topLogprobs() : 0)
                 .build();
     }

@@ -290,6 +290,42 @@ class SchedulerTest {
     }
 
     @Test
+    void theQueueBoundHoldsWhileTheSchedulerRuns() throws Exception {
+        Sink sink = new Sink();
+        List<String> ids = new ArrayList<>();
+        // 1 running + 2 admitted-waiting + 2 in the inbox at most: of 9 long requests sent at once, 4 or more are refused
+        try (Scheduler s = new Scheduler(model, tokenizer, sink, new Scheduler.Limits(1, 2, 1L << 30, 64, KvCacheOptions.DEFAULT, 100)).start()) {
+            for (int i = 0; i < 9; i++) {
+                ids.add("q" + i);
+                s.submit(request("q" + i, "Once upon a time", 200));
+            }
+            sink.await(ids);
+        }
+        long refused = ids.stream().filter(id -> sink.byRequest.get(id).getFirst() instanceof RequestFailed f && f.status() == 429).count();
+        assertTrue(refused >= 4, refused + " of 9 refused");
+        assertTrue(refused <= 8, "the first one runs");
+    }
+
+    @Test
+    void seedlessSamplingIsReproduciblePerRequestId() throws Exception {
+        Sink sink = new Sink();
+        var params = new dev.jllm.contracts.SamplingParams(1.0, 1.0, 0, 0, 0, 0, 1, null, 12, 0, false);
+        int[] prompt = tokenizer.encode("Once upon a time", true, false);
+        try (Scheduler s = scheduler(sink, 4, 16, 512)) {
+            s.submit(new PromptTokenized("same-id", "gw", "k", null, "m", prompt, params, List.of(), Priority.INTERACTIVE, 0));
+            sink.await(List.of("same-id"));
+        }
+        Sink again = new Sink();
+        try (Scheduler s = scheduler(again, 4, 16, 512)) { // a redelivery on another replica
+            s.submit(new PromptTokenized("same-id", "gw", "k", null, "m", prompt, params, List.of(), Priority.INTERACTIVE, 0));
+            s.submit(new PromptTokenized("other-id", "gw", "k", null, "m", prompt, params, List.of(), Priority.INTERACTIVE, 0));
+            again.await(List.of("same-id", "other-id"));
+        }
+        assertEquals(sink.ids("same-id"), again.ids("same-id"));
+        assertNotEquals(again.ids("same-id"), again.ids("other-id"), "different requests draw differently");
+    }
+
+    @Test
     void aFullQueueRefusesWith429AndTooLongPromptsAre400() throws Exception {
         Sink sink = new Sink();
         // not started: nothing drains the queue of 2

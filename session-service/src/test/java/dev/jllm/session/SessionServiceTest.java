@@ -57,6 +57,21 @@ class SessionServiceTest {
         given().get("/v1/sessions/s-1").then().statusCode(404);
     }
 
+    @Inject
+    dev.jllm.session.service.Retention retention;
+
+    @Test
+    void sessionsIdlePastTheTtlAreDeletedWithTheirSnapshots() throws Exception {
+        store("old-1");
+        store("fresh-1");
+        try (Connection c = dataSource.getConnection()) {
+            c.createStatement().executeUpdate("UPDATE sessions SET last_used_at = now() - interval '25 hours' WHERE id = 'old-1'");
+        }
+        assertTrue(retention.purge() >= 1);
+        given().get("/v1/sessions/old-1").then().statusCode(404);
+        given().get("/v1/sessions/fresh-1").then().statusCode(200);
+    }
+
     @Transactional
     void store(String id) {
         SessionEntity s = new SessionEntity();

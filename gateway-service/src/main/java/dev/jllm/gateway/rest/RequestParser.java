@@ -100,11 +100,12 @@ public final class RequestParser {
         }
         boolean echo = !chat && optBool(root, "echo", false);
 
-        String sessionId = sessionHeader;
+        String sessionId = null;
+        if (sessionHeader != null) sessionId = sessionId(sessionHeader, "X-Session-Id");
         if (has(root, "session_id")) {
             JsonNode s = root.get("session_id");
-            if (!s.isTextual() || s.asText().isBlank()) throw ApiError.invalid("session_id must be a non-empty string.", "session_id");
-            sessionId = s.asText();
+            if (!s.isTextual()) throw ApiError.invalid("session_id must be a non-empty string.", "session_id");
+            sessionId = sessionId(s.asText(), "session_id");
         }
         String requestId = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         String key = sessionId != null ? sessionId : requestId;
@@ -112,6 +113,15 @@ public final class RequestParser {
         var req = new CompletionRequested(requestId, gatewayId, key, sessionId, model, messages, prompt, params, stop,
                 Priority.INTERACTIVE, nowMillis);
         return new ParsedRequest(req, chat, stream, includeUsage, echo);
+    }
+
+    /** Longest session id accepted (session-service stores up to 128 characters). */
+    static final int MAX_SESSION_ID = 128;
+
+    private static String sessionId(String id, String param) {
+        if (id.isBlank()) throw ApiError.invalid(param + " must be a non-empty string.", param);
+        if (id.length() > MAX_SESSION_ID) throw ApiError.invalid(param + " may have at most " + MAX_SESSION_ID + " characters.", param);
+        return id;
     }
 
     private static List<ChatMessage> messages(JsonNode node) {

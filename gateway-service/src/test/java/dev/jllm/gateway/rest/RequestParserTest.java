@@ -135,6 +135,9 @@ class RequestParserTest {
 
         assertInvalid(chatError(",\"session_id\":\" \""), "session_id");
         assertInvalid(chatError(",\"session_id\":7"), "session_id");
+        assertInvalid(chatError(",\"session_id\":\"" + "x".repeat(129) + "\""), "session_id");
+        assertInvalid(assertThrows(ApiError.class, () -> parser.parse(plain, true, GW, " ", NOW)), "X-Session-Id");
+        assertInvalid(assertThrows(ApiError.class, () -> parser.parse(plain, true, GW, "y".repeat(129), NOW)), "X-Session-Id");
     }
 
     @Test

@@ -32,7 +32,9 @@ import java.util.Optional;
  */
 public final class SessionServiceStore implements SessionStore {
     private static final int MAGIC = 0x4A534553; // "JSES"
-    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** Parking may take a while (large caches); a restore must answer before the scheduler gives up on it (10 s). */
+    private static final Duration PARK_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration RESTORE_TIMEOUT = Duration.ofSeconds(8);
 
     private final URI base;
     private final String model;
@@ -63,7 +65,7 @@ public final class SessionServiceStore implements SessionStore {
                 // the request fails with a truncated body; reported below
             }
         });
-        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(TIMEOUT)
+        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(PARK_TIMEOUT)
                 .header("Content-Type", "application/octet-stream")
                 .header("X-Model", model)
                 .header("X-Token-Count", String.valueOf(tokens.length))
@@ -82,7 +84,7 @@ public final class SessionServiceStore implements SessionStore {
 
     @Override
     public Optional<Parked> restore(String sessionId) throws IOException {
-        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(TIMEOUT).GET().build();
+        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(RESTORE_TIMEOUT).GET().build();
         HttpResponse<InputStream> r;
         try {
             r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());

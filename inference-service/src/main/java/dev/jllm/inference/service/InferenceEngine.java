@@ -37,7 +37,8 @@ public class InferenceEngine {
     private Tokenizer tokenizer;
     private Scheduler scheduler;
 
-    void onStart(@Observes StartupEvent ev) {
+    /** Runs before the Kafka connectors start (they start at LIBRARY_BEFORE): no command finds the model missing. */
+    void onStart(@Observes @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.PLATFORM_BEFORE) StartupEvent ev) {
         Path path = Path.of(config.model());
         if (!Files.exists(path)) {
             throw new IllegalStateException("model not found: " + path + " (set MODEL / jllm.inference.model to a GGUF file)");
@@ -72,12 +73,13 @@ public class InferenceEngine {
         return Path.of(config.model()).getFileName().toString();
     }
 
+    /** Loaded, and the scheduler thread still runs (an Error that ends it must turn readiness DOWN). */
     public boolean ready() {
-        return scheduler != null;
+        return scheduler != null && scheduler.isRunning();
     }
 
     public Scheduler scheduler() {
-        if (scheduler == null) throw new IllegalStateException("the model is not loaded yet");
+        if (scheduler == null) throw new IllegalStateException("the model is not loaded");
         return scheduler;
     }
 }

@@ -12,6 +12,10 @@ public interface SessionConfig {
     @WithDefault("24h")
     Duration ttl();
 
+    /** How often expired sessions are deleted. */
+    @WithDefault("10m")
+    Duration retentionInterval();
+
     /** Bytes per stored snapshot chunk. */
     @WithDefault("1048576")
     int chunkBytes();

@@ -27,7 +27,8 @@ public class ModelTokenizer {
     private volatile Tokenizer tokenizer;
     private int contextLength;
 
-    void onStart(@Observes StartupEvent ev) {
+    /** Runs before the Kafka connectors start (they start at LIBRARY_BEFORE): no request finds the tokenizer missing. */
+    void onStart(@Observes @jakarta.annotation.Priority(jakarta.interceptor.Interceptor.Priority.PLATFORM_BEFORE) StartupEvent ev) {
         Path path = Path.of(config.model());
         if (!Files.exists(path)) {
             throw new IllegalStateException("model not found: " + path + " (set MODEL / jllm.tokenizer.model)");
