@@ -47,7 +47,13 @@ public final class Scheduler implements AutoCloseable {
 
     /** Limits of the scheduler (from the service's configuration). */
     public record Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
-                         KvCacheOptions cacheOptions, int rememberedRequests, long sessionBudgetBytes) {
+                         KvCacheOptions cacheOptions, int rememberedRequests, long sessionBudgetBytes, java.time.Duration idleParkAfter) {
+        public Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
+                      KvCacheOptions cacheOptions, int rememberedRequests, long sessionBudgetBytes) {
+            this(maxRunning, maxQueued, kvBudgetBytes, prefillTokensPerStep, cacheOptions, rememberedRequests, sessionBudgetBytes,
+                    java.time.Duration.ofMinutes(10));
+        }
+
         /** Without session caches. */
         public Limits(int maxRunning, int maxQueued, long kvBudgetBytes, int prefillTokensPerStep,
                       KvCacheOptions cacheOptions, int rememberedRequests) {
@@ -179,6 +185,7 @@ public final class Scheduler implements AutoCloseable {
             try {
                 drain(running.isEmpty() && waiting.isEmpty() && restoring.isEmpty());
                 collectRestores();
+                parkIdleSessions();
                 applyCancels();
                 admit();
                 if (!running.isEmpty()) step();
@@ -412,6 +419,16 @@ public final class Scheduler implements AutoCloseable {
             parked.ifPresent(c -> restored.put(r.req().requestId(), new SessionCaches.Entry(c.cache(), c.tokens())));
             waiting.add(r.req());
         }
+    }
+
+    private long lastIdleCheck = System.nanoTime();
+
+    /** Sessions idle past {@code idleParkAfter} leave memory for the store (checked about once a second). */
+    private void parkIdleSessions() {
+        long now = System.nanoTime();
+        if (store == null || now - lastIdleCheck < 1_000_000_000L) return;
+        lastIdleCheck = now;
+        park(sessions.idleFor(limits.idleParkAfter().toNanos()));
     }
 
     /** Hands caches that left memory to the store, on the parking thread (the scheduler never waits for I/O). */

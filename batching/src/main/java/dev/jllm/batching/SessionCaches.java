@@ -13,7 +13,11 @@ import java.util.Map;
  */
 final class SessionCaches {
     /** A session's cache and the tokens it holds, {@code tokens[0 .. cache.length())}. */
-    record Entry(KvCache cache, int[] tokens) {
+    record Entry(KvCache cache, int[] tokens, long since) {
+        Entry(KvCache cache, int[] tokens) {
+            this(cache, tokens, System.nanoTime());
+        }
+
         long bytes() {
             return cache.bytes();
         }
@@ -58,6 +62,20 @@ final class SessionCaches {
             evictions++;
         }
         return evicted;
+    }
+
+    /** Removes and returns the entries idle for at least {@code nanos} (to be parked). */
+    Map<String, Entry> idleFor(long nanos) {
+        Map<String, Entry> out = new LinkedHashMap<>();
+        long now = System.nanoTime();
+        for (Iterator<Map.Entry<String, Entry>> it = idle.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Entry> e = it.next(); // access order: the least recently used first
+            if (now - e.getValue().since() < nanos) break;
+            out.put(e.getKey(), e.getValue());
+            bytes -= e.getValue().bytes();
+            it.remove();
+        }
+        return out;
     }
 
     boolean contains(String sessionId) {

@@ -192,6 +192,24 @@ class SchedulerTest {
         }
     }
 
+    @Test
+    void idleSessionsAreParkedAndLeaveMemory() throws Exception {
+        MemoryStore store = new MemoryStore();
+        Sink sink = new Sink();
+        var limits = new Scheduler.Limits(4, 16, 1L << 30, 512, KvCacheOptions.DEFAULT, 1000, 64L << 20, java.time.Duration.ofMillis(100));
+        try (Scheduler s = new Scheduler(model, tokenizer, sink, limits, store).start()) {
+            s.submit(turn("i1", "idle-session", tokenizer.encode("The cat", true, false), 4));
+            sink.await(List.of("i1"));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while ((!store.snapshots.containsKey("idle-session") || s.stats().sessions() > 0) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(store.snapshots.containsKey("idle-session"), "parked after being idle");
+            assertEquals(0, s.stats().sessions(), "and no longer held in memory");
+            assertEquals(0, s.stats().sessionBytes());
+        }
+    }
+
     static int cached(Sink sink, String id) {
         return ((TokenGenerated) sink.byRequest.get(id).getLast()).usage().cachedTokens();
     }

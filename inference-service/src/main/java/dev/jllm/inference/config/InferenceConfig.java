@@ -43,6 +43,10 @@ public interface InferenceConfig {
     @WithDefault("512")
     long sessionCacheMb();
 
+    /** An idle session's cache is parked (and leaves memory) after this long without a turn. */
+    @WithDefault("10m")
+    java.time.Duration sessionIdlePark();
+
     /**
      * session-service's base URL: idle session caches that leave memory are parked there and restored on their
      * next turn, also by another replica or after a restart. Absent: sessions live in memory only.

@@ -53,7 +53,7 @@ public class InferenceEngine {
         }
         var limits = new Scheduler.Limits(config.maxRunning(), config.maxQueued(), config.kvBudgetMb() << 20,
                 config.prefillTokensPerStep(), new KvCacheOptions(KvType.valueOf(config.kvType()), config.maxContext()),
-                config.rememberedRequests(), config.sessionCacheMb() << 20);
+                config.rememberedRequests(), config.sessionCacheMb() << 20, config.sessionIdlePark());
         var store = config.sessionServiceUrl().filter(u -> !u.isBlank())
                 .map(u -> new dev.jllm.inference.persistence.SessionServiceStore(u, path.getFileName().toString(), model))
                 .orElse(null);
