@@ -10,8 +10,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A sequence's KV cache in device memory, F32, in the CPU cache's layout: per layer keys and values
@@ -147,9 +146,9 @@ public final class CudaKvCache extends KvCache {
         int n = allocated[layer] * kvDim;
         float[] a = new float[n];
         if (n > 0) download(keys[layer], 0, a, n);
-        writeFloats(out, a);
+        writeLittleEndian(out, MemorySegment.ofArray(a), ValueLayout.JAVA_FLOAT, n);
         if (n > 0) download(values[layer], 0, a, n);
-        writeFloats(out, a);
+        writeLittleEndian(out, MemorySegment.ofArray(a), ValueLayout.JAVA_FLOAT, n);
     }
 
     @Override
@@ -189,12 +188,6 @@ public final class CudaKvCache extends KvCache {
         } finally {
             device.memory().free(staging);
         }
-    }
-
-    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
-        ByteBuffer bb = ByteBuffer.allocate(4 * a.length).order(ByteOrder.LITTLE_ENDIAN);
-        bb.asFloatBuffer().put(a);
-        out.write(bb.array());
     }
 
     private void checkLive() {

@@ -7,6 +7,9 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -293,6 +296,43 @@ public abstract class KvCache {
         out.flush();
     }
 
+    /** Bytes staged per write or read of {@link #writeLittleEndian}/{@link #readLittleEndian}. */
+    private static final int IO_BUFFER_BYTES = 32 * 1024;
+
+    /**
+     * Writes {@code count} elements of {@code src} (a heap array's segment, elements of {@code element}'s size)
+     * little-endian, whatever the platform's order, through a bounded buffer: the serialized format of every
+     * cache, on every backend.
+     */
+    protected static void writeLittleEndian(DataOutputStream out, MemorySegment src, ValueLayout element, long count)
+            throws IOException {
+        long size = element.byteSize();
+        byte[] buf = new byte[(int) Math.min(count * size, IO_BUFFER_BYTES)];
+        MemorySegment dst = MemorySegment.ofArray(buf);
+        ValueLayout le = element.withOrder(ByteOrder.LITTLE_ENDIAN).withByteAlignment(1);
+        for (long i = 0; i < count; ) {
+            long m = Math.min(count - i, buf.length / size);
+            MemorySegment.copy(src, element, i * size, dst, le, 0, m);
+            out.write(buf, 0, (int) (m * size));
+            i += m;
+        }
+    }
+
+    /** Reads what {@link #writeLittleEndian} wrote into {@code dst}. */
+    protected static void readLittleEndian(DataInputStream in, MemorySegment dst, ValueLayout element, long count)
+            throws IOException {
+        long size = element.byteSize();
+        byte[] buf = new byte[(int) Math.min(count * size, IO_BUFFER_BYTES)];
+        MemorySegment src = MemorySegment.ofArray(buf);
+        ValueLayout le = element.withOrder(ByteOrder.LITTLE_ENDIAN).withByteAlignment(1);
+        for (long i = 0; i < count; ) {
+            long m = Math.min(count - i, buf.length / size);
+            in.readFully(buf, 0, (int) (m * size));
+            MemorySegment.copy(src, le, 0, dst, element, i * size, m);
+            i += m;
+        }
+    }
+
     protected abstract void writeLayer(DataOutputStream out, int layer) throws IOException;
 
     protected abstract void readLayer(DataInputStream in, int layer) throws IOException;
@@ -448,39 +488,17 @@ public abstract class KvCache {
 
         @Override
         protected void writeLayer(DataOutputStream out, int layer) throws IOException {
-            writeFloats(out, keys[layer], allocated[layer] * kvDim);
-            writeFloats(out, values[layer], allocated[layer] * kvDim);
+            writeLittleEndian(out, MemorySegment.ofArray(keys[layer]), ValueLayout.JAVA_FLOAT, (long) allocated[layer] * kvDim);
+            writeLittleEndian(out, MemorySegment.ofArray(values[layer]), ValueLayout.JAVA_FLOAT, (long) allocated[layer] * kvDim);
         }
 
         @Override
         protected void readLayer(DataInputStream in, int layer) throws IOException {
-            readFloats(in, keys[layer], allocated[layer] * kvDim);
-            readFloats(in, values[layer], allocated[layer] * kvDim);
+            readLittleEndian(in, MemorySegment.ofArray(keys[layer]), ValueLayout.JAVA_FLOAT, (long) allocated[layer] * kvDim);
+            readLittleEndian(in, MemorySegment.ofArray(values[layer]), ValueLayout.JAVA_FLOAT, (long) allocated[layer] * kvDim);
         }
 
-        private static void writeFloats(DataOutputStream out, float[] a, int n) throws IOException {
-            byte[] buf = new byte[Math.min(n, 8192) * 4];
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < n; ) {
-                int m = Math.min(n - i, buf.length / 4);
-                bb.clear();
-                bb.asFloatBuffer().put(a, i, m);
-                out.write(buf, 0, m * 4);
-                i += m;
-            }
-        }
 
-        private static void readFloats(DataInputStream in, float[] a, int n) throws IOException {
-            byte[] buf = new byte[Math.min(n, 8192) * 4];
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < n; ) {
-                int m = Math.min(n - i, buf.length / 4);
-                in.readFully(buf, 0, m * 4);
-                bb.clear();
-                bb.asFloatBuffer().get(a, i, m);
-                i += m;
-            }
-        }
     }
 
     /** F16 storage (IEEE half as {@code short}): {@code keys[layer][slot * kvDim + i]}. */
@@ -578,38 +596,16 @@ public abstract class KvCache {
 
         @Override
         protected void writeLayer(DataOutputStream out, int layer) throws IOException {
-            writeShorts(out, keys[layer], allocated[layer] * kvDim);
-            writeShorts(out, values[layer], allocated[layer] * kvDim);
+            writeLittleEndian(out, MemorySegment.ofArray(keys[layer]), ValueLayout.JAVA_SHORT, (long) allocated[layer] * kvDim);
+            writeLittleEndian(out, MemorySegment.ofArray(values[layer]), ValueLayout.JAVA_SHORT, (long) allocated[layer] * kvDim);
         }
 
         @Override
         protected void readLayer(DataInputStream in, int layer) throws IOException {
-            readShorts(in, keys[layer], allocated[layer] * kvDim);
-            readShorts(in, values[layer], allocated[layer] * kvDim);
+            readLittleEndian(in, MemorySegment.ofArray(keys[layer]), ValueLayout.JAVA_SHORT, (long) allocated[layer] * kvDim);
+            readLittleEndian(in, MemorySegment.ofArray(values[layer]), ValueLayout.JAVA_SHORT, (long) allocated[layer] * kvDim);
         }
 
-        private static void writeShorts(DataOutputStream out, short[] a, int n) throws IOException {
-            byte[] buf = new byte[Math.min(n, 8192) * 2];
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < n; ) {
-                int m = Math.min(n - i, buf.length / 2);
-                bb.clear();
-                bb.asShortBuffer().put(a, i, m);
-                out.write(buf, 0, m * 2);
-                i += m;
-            }
-        }
 
-        private static void readShorts(DataInputStream in, short[] a, int n) throws IOException {
-            byte[] buf = new byte[Math.min(n, 8192) * 2];
-            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(buf).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < n; ) {
-                int m = Math.min(n - i, buf.length / 2);
-                in.readFully(buf, 0, m * 2);
-                bb.clear();
-                bb.asShortBuffer().get(a, i, m);
-                i += m;
-            }
-        }
     }
 }
