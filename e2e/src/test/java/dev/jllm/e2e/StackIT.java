@@ -70,6 +70,7 @@ class StackIT {
         env.put("JLLM_KAFKA_PORT", String.valueOf(freePort()));
         env.put("JLLM_PG_PORT", String.valueOf(freePort()));
         env.put("JAVA_HOME", System.getProperty("java.home"));
+        env.put("JLLM_TARGET", System.getProperty("jllm.target", "target"));
         Run r = stack("up", Duration.ofMinutes(6));
         assertEquals(0, r.exit, "./stack up failed:\n" + r.output + logs());
         assertTrue(r.output.contains("http://127.0.0.1:" + base + "/v1"), r.output);
@@ -254,7 +255,7 @@ class StackIT {
         int port2 = freePort();
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-jar", repo.resolve("gateway-service/target/quarkus-app/quarkus-run.jar").toString())
+                "-jar", repo.resolve("gateway-service/" + System.getProperty("jllm.target", "target") + "/quarkus-app/quarkus-run.jar").toString())
                 .redirectErrorStream(true).redirectOutput(stateDir.resolve("gateway-2.log").toFile());
         pb.environment().put("KAFKA_BOOTSTRAP_SERVERS", infra.get("KAFKA_BOOTSTRAP_SERVERS"));
         pb.environment().put("GATEWAY_PORT", String.valueOf(port2));
