@@ -40,6 +40,10 @@ public interface GatewayConfig {
     @WithDefault("1048576")
     int maxBodyBytes();
 
+    /** session-service's base URL (sessions and jobs are stored there; the gateway is their public face). */
+    @WithDefault("http://localhost:8083")
+    String sessionServiceUrl();
+
     /** Bytes queued to a slow streaming client before the generation is cancelled. */
     @WithDefault("4194304")
     int maxClientBacklogBytes();
