@@ -1,4 +1,4 @@
-package dev.jllm.gateway.rest;
+package dev.jllm.openai;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,6 +42,11 @@ public final class RequestParser {
         } catch (java.io.IOException e) {
             throw ApiError.invalid("could not read the request body", null);
         }
+        return parse(root, chat, gatewayId, sessionHeader, nowMillis);
+    }
+
+    /** The same on a body already read as JSON (a job item's {@code body}). */
+    public ParsedRequest parse(JsonNode root, boolean chat, String gatewayId, String sessionHeader, long nowMillis) {
         if (root == null || !root.isObject()) throw ApiError.invalid("The request body must be a JSON object.", null);
 
         String model = requiredString(root, "model");

@@ -1,4 +1,4 @@
-package dev.jllm.gateway.rest;
+package dev.jllm.openai;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

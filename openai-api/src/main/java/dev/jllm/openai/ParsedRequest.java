@@ -1,4 +1,4 @@
-package dev.jllm.gateway.rest;
+package dev.jllm.openai;
 
 import dev.jllm.contracts.CompletionRequested;
 

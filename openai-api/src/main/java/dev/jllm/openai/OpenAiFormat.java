@@ -1,4 +1,4 @@
-package dev.jllm.gateway.rest;
+package dev.jllm.openai;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -11,9 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** The OpenAI response objects, field for field: chunks for streams, whole objects otherwise. */
-final class OpenAiFormat {
+public final class OpenAiFormat {
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    static final String FINGERPRINT = "jllm";
+    public static final String FINGERPRINT = "jllm";
 
     private final String id;
     private final String model;
@@ -21,7 +21,7 @@ final class OpenAiFormat {
     private final boolean chat;
     private final boolean includeUsage;
 
-    OpenAiFormat(String id, String model, long createdSeconds, boolean chat, boolean includeUsage) {
+    public OpenAiFormat(String id, String model, long createdSeconds, boolean chat, boolean includeUsage) {
         this.id = id;
         this.model = model;
         this.created = createdSeconds;
@@ -40,7 +40,7 @@ final class OpenAiFormat {
     }
 
     /** A streaming chunk carrying the role (first), a text delta, and/or the finish reason. */
-    ObjectNode chunk(boolean withRole, String text, TokenLogprob logprob, FinishReason finish) {
+    public ObjectNode chunk(boolean withRole, String text, TokenLogprob logprob, FinishReason finish) {
         ObjectNode o = head(chat ? "chat.completion.chunk" : "text_completion");
         ArrayNode choices = o.putArray("choices");
         ObjectNode c = choices.addObject();
@@ -62,7 +62,7 @@ final class OpenAiFormat {
     }
 
     /** The last chunk before [DONE] when {@code stream_options.include_usage} is set: no choices, the usage. */
-    ObjectNode usageChunk(Usage usage) {
+    public ObjectNode usageChunk(Usage usage) {
         ObjectNode o = head(chat ? "chat.completion.chunk" : "text_completion");
         o.putArray("choices");
         o.set("usage", usage(usage));
@@ -70,7 +70,7 @@ final class OpenAiFormat {
     }
 
     /** The whole non-streaming answer. */
-    ObjectNode complete(String text, List<TokenLogprob> logprobs, FinishReason finish, Usage usage) {
+    public ObjectNode complete(String text, List<TokenLogprob> logprobs, FinishReason finish, Usage usage) {
         ObjectNode o = head(chat ? "chat.completion" : "text_completion");
         ObjectNode c = o.putArray("choices").addObject();
         c.put("index", 0);
@@ -89,7 +89,7 @@ final class OpenAiFormat {
         return o;
     }
 
-    static ObjectNode usage(Usage u) {
+    public static ObjectNode usage(Usage u) {
         ObjectNode n = F.objectNode();
         n.put("prompt_tokens", u.promptTokens());
         n.put("completion_tokens", u.completionTokens());
