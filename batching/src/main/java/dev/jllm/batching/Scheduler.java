@@ -19,7 +19,6 @@ import dev.jllm.engine.sample.SamplingParams;
 import dev.jllm.tokenizer.StreamingDecoder;
 import dev.jllm.tokenizer.Tokenizer;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -38,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * newly admitted ones (at most {@code prefillTokensPerStep} prompt tokens per step, so a long prompt does not
  * stall the others' decoding). Finished and cancelled sequences leave at once. Admission is bounded by a number
  * of running sequences and a KV-memory budget; the rest wait in a bounded queue, and a request that finds the
- * queue full is refused (429), never buffered without limit.
+ * queue full is refused (429), never buffered without limit. Waiting interactive requests are admitted before
+ * waiting batch ones ({@link dev.jllm.contracts.Priority#BATCH}: jobs), first come first served within each.
  */
 public final class Scheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Scheduler.class.getName());
@@ -75,7 +75,8 @@ public final class Scheduler implements AutoCloseable {
     private final BlockingQueue<GenerationCancelled> cancels = new ArrayBlockingQueue<>(16_384);
 
     // --- owned by the scheduler thread ---
-    private final ArrayDeque<PromptTokenized> waiting = new ArrayDeque<>();
+    /** Interactive requests before batch ones (jobs), FIFO within each. */
+    private final AdmissionQueue waiting = new AdmissionQueue();
     private final List<Sequence> running = new ArrayList<>();
     private final LinkedHashMap<String, Boolean> seen;
     private final SessionCaches sessions;
