@@ -16,7 +16,7 @@ import java.sql.ResultSet;
 import java.util.HexFormat;
 import java.util.Random;
 
-import static io.restassured.RestAssured.given;
+import static dev.jllm.session.InternalApi.api;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.*;
 @QuarkusTest
 @WithTestResource(value = PostgresResource.class, parallel = true)
 @WithTestResource(value = KafkaResource.class, parallel = true)
+@WithTestResource(value = InternalApi.class, parallel = true)
 class SnapshotTest {
     static final int CHUNK = 1 << 20; // the default jllm.session.chunk-bytes
 
@@ -41,7 +42,7 @@ class SnapshotTest {
     }
 
     static Response put(String id, byte[] body, int tokens) {
-        return given().contentType("application/octet-stream").header("X-Model", "m").header("X-Token-Count", tokens)
+        return api().contentType("application/octet-stream").header("X-Model", "m").header("X-Token-Count", tokens)
                 .body(body).put("/internal/v1/sessions/" + id + "/snapshot");
     }
 
@@ -60,7 +61,7 @@ class SnapshotTest {
         byte[] snap = random(3 * CHUNK + CHUNK / 2 + 7, 1);
         put("snap-1", snap, 321).then().statusCode(200).body("chunks", equalTo(4)).body("sha256", equalTo(sha256(snap)));
         assertEquals(4, count("SELECT count(*) FROM kv_snapshot_chunks WHERE session_id = ?", "snap-1"));
-        Response r = given().get("/internal/v1/sessions/snap-1/snapshot");
+        Response r = api().get("/internal/v1/sessions/snap-1/snapshot");
         r.then().statusCode(200).header("X-Token-Count", "321").header("X-Snapshot-Sha256", sha256(snap));
         assertArrayEquals(snap, r.asByteArray());
 
@@ -68,9 +69,9 @@ class SnapshotTest {
         byte[] smaller = random(CHUNK + 1, 2);
         put("snap-1", smaller, 400).then().statusCode(200).body("chunks", equalTo(2));
         assertEquals(2, count("SELECT count(*) FROM kv_snapshot_chunks WHERE session_id = ?", "snap-1"));
-        assertArrayEquals(smaller, given().get("/internal/v1/sessions/snap-1/snapshot").asByteArray());
+        assertArrayEquals(smaller, api().get("/internal/v1/sessions/snap-1/snapshot").asByteArray());
         // the session row exists for it (created by the first put)
-        given().get("/v1/sessions/snap-1").then().statusCode(200).body("model", equalTo("m"));
+        api().get("/internal/v1/sessions/snap-1").then().statusCode(200).body("model", equalTo("m"));
     }
 
     @Test
@@ -82,25 +83,25 @@ class SnapshotTest {
             u.setString(1, "snap-2");
             assertEquals(1, u.executeUpdate());
         }
-        Response r = given().get("/internal/v1/sessions/snap-2/snapshot");
+        Response r = api().get("/internal/v1/sessions/snap-2/snapshot");
         r.then().statusCode(200);
         assertNotEquals(r.header("X-Snapshot-Sha256"), sha256(r.asByteArray()), "the reader must be able to tell");
     }
 
     @Test
     void missingSnapshotsAre404AndDeletingTheSessionDeletesItsSnapshot() throws Exception {
-        given().get("/internal/v1/sessions/none/snapshot").then().statusCode(404).body("error.code", equalTo("session_not_found"));
+        api().get("/internal/v1/sessions/none/snapshot").then().statusCode(404).body("error.code", equalTo("session_not_found"));
         put("snap-3", random(10, 4), 1).then().statusCode(200);
-        given().delete("/v1/sessions/snap-3").then().statusCode(200);
+        api().delete("/internal/v1/sessions/snap-3").then().statusCode(200);
         assertEquals(0, count("SELECT count(*) FROM kv_snapshot_chunks WHERE session_id = ?", "snap-3"));
-        given().get("/internal/v1/sessions/snap-3/snapshot").then().statusCode(404);
+        api().get("/internal/v1/sessions/snap-3/snapshot").then().statusCode(404);
     }
 
     @Test
     void requiredHeadersAreChecked() {
-        given().contentType("application/octet-stream").body(new byte[3]).put("/internal/v1/sessions/x/snapshot")
+        api().contentType("application/octet-stream").body(new byte[3]).put("/internal/v1/sessions/x/snapshot")
                 .then().statusCode(400).body("error.param", equalTo("X-Model"));
-        given().contentType("application/octet-stream").header("X-Model", "m").body(new byte[3])
+        api().contentType("application/octet-stream").header("X-Model", "m").body(new byte[3])
                 .put("/internal/v1/sessions/x/snapshot").then().statusCode(400).body("error.param", equalTo("X-Token-Count"));
     }
 }

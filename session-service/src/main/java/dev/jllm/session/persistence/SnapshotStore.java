@@ -42,11 +42,12 @@ public class SnapshotStore {
         MessageDigest sha = sha256();
         try (Connection c = dataSource.getConnection()) {
             try (PreparedStatement up = c.prepareStatement(
-                    "INSERT INTO sessions (id, owner, model) VALUES (?, ?, ?) "
-                            + "ON CONFLICT (id) DO UPDATE SET last_used_at = now()")) {
+                    "INSERT INTO sessions (id, owner, model, token_count) VALUES (?, ?, ?, ?) "
+                            + "ON CONFLICT (id) DO UPDATE SET last_used_at = now(), token_count = EXCLUDED.token_count")) {
                 up.setString(1, sessionId);
                 up.setString(2, owner);
                 up.setString(3, model);
+                up.setInt(4, tokenCount);
                 up.executeUpdate();
             }
             exec(c, "DELETE FROM kv_snapshots WHERE session_id = ?", sessionId);

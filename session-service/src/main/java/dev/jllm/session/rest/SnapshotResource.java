@@ -32,8 +32,8 @@ public class SnapshotResource {
                         @HeaderParam("X-Owner") @DefaultValue("") String owner,
                         @HeaderParam("X-Token-Count") @DefaultValue("-1") int tokenCount,
                         @HeaderParam("X-Snapshot-Format") @DefaultValue("jllm-kv") String format, InputStream body) {
-        if (model == null || model.isBlank()) return bad("X-Model is required", "X-Model");
-        if (tokenCount < 0) return bad("X-Token-Count (tokens the snapshot holds) is required", "X-Token-Count");
+        if (model == null || model.isBlank()) return SessionResource.bad("X-Model is required", "X-Model");
+        if (tokenCount < 0) return SessionResource.bad("X-Token-Count (tokens the snapshot holds) is required", "X-Token-Count");
         SnapshotStore.Meta m = store.put(id, owner, model, tokenCount, format, body);
         return Response.ok(Map.of("session_id", id, "bytes", m.totalBytes(), "chunks", m.chunkCount(), "sha256", m.sha256()))
                 .type(MediaType.APPLICATION_JSON).build();
@@ -54,10 +54,5 @@ public class SnapshotResource {
     @DELETE
     public Response delete(@PathParam("id") String id) {
         return store.delete(id) ? Response.noContent().build() : SessionResource.notFound(id);
-    }
-
-    private static Response bad(String message, String param) {
-        return Response.status(400).type(MediaType.APPLICATION_JSON).entity(Map.of("error", Map.of(
-                "message", message, "type", "invalid_request_error", "param", param))).build();
     }
 }
