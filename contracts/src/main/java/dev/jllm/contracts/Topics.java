@@ -39,9 +39,21 @@ public final class Topics {
      */
     public static final String REPLICA_STATS = "replica-stats";
 
+    /**
+     * Kafka-native clients -> the job runner (session-service, consumer group
+     * {@code job-runner}). Value {@link JobCommand} ({@link JobSubmitted} | {@link JobCancelled}); key: the job id.
+     */
+    public static final String JOB_REQUESTS = "job-requests";
+
+    /**
+     * The job runner -> clients. Value {@link JobEvent}: a {@link JobItemCompleted} per item, then a
+     * {@link JobFinished}; key: the job id, so a job's records stay in order.
+     */
+    public static final String JOB_RESULTS = "job-results";
+
     /** All topics, for pre-creation by the local broker and deployment scripts. */
     public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS, DEAD_LETTERS,
-            REPLICA_STATS);
+            REPLICA_STATS, JOB_REQUESTS, JOB_RESULTS);
 
     /** Partitions each topic is created with (replicas of a consumer group scale up to this). */
     public static final int PARTITIONS = 4;

@@ -27,6 +27,7 @@ public final class RequestParser {
     private final ObjectMapper mapper;
     private final List<String> models;
 
+    /** @param models the model names requests may name; null accepts any (the pipeline serves what it loaded) */
     public RequestParser(ObjectMapper mapper, List<String> models) {
         this.mapper = mapper;
         this.models = models;
@@ -50,7 +51,7 @@ public final class RequestParser {
         if (root == null || !root.isObject()) throw ApiError.invalid("The request body must be a JSON object.", null);
 
         String model = requiredString(root, "model");
-        if (!models.contains(model)) {
+        if (models != null && !models.contains(model)) {
             throw new ApiError(404, "invalid_request_error", "The model `" + model + "` does not exist or you do not have access to it.",
                     "model", "model_not_found");
         }
