@@ -100,6 +100,30 @@ class GatewayLimitsTest extends GatewayHttpTestBase {
     }
 
     @Test
+    void aChunkedBodyOverTheLimitIs413Too() throws Exception {
+        // no Content-Length: the limit must hold while the body streams in, not only on the declared size
+        byte[] big = chatBody("m1", "x".repeat(4 * MAX_BODY), "").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse<String> res = HTTP.send(java.net.http.HttpRequest.newBuilder(base.resolve("/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json").header(AUTH[0], AUTH[1])
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(413, res.statusCode(), res.body());
+        assertEquals("request_too_large", json(res.body()).at("/error/code").asText());
+        assertTrue(res.headers().firstValue("Content-Length").isPresent() || !res.body().isEmpty(), "an error body is sent");
+    }
+
+    @Test
+    void aGatewayThatIsNotReadyAnswers503() {
+        // a Readiness that never saw its partitions, as right after start
+        io.quarkus.test.junit.QuarkusMock.installMockForType(new dev.jllm.gateway.messaging.Readiness(),
+                dev.jllm.gateway.messaging.Readiness.class);
+        HttpResponse<String> res = post("/v1/chat/completions", chatBody("m1", "hi", ""), AUTH);
+        assertEquals(503, res.statusCode(), res.body());
+        assertEquals("service_unavailable", json(res.body()).at("/error/type").asText());
+        assertEquals("not_ready", json(res.body()).at("/error/code").asText());
+    }
+
+    @Test
     void pastMaxInFlightTheGatewayAnswers429() {
         String q1 = marker(), q2 = marker();
         var first = postAsync("/v1/chat/completions", chatBody("m1", q1, ""), AUTH);

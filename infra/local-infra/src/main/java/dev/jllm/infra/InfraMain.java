@@ -24,7 +24,7 @@ public final class InfraMain {
         int pgPort = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         Files.createDirectories(state);
 
-        KafkaBroker kafka = KafkaBroker.start(state.resolve("kafka"), kafkaPort, Topics.ALL, Topics.PARTITIONS);
+        KafkaBroker kafka = KafkaBroker.start(state.resolve("kafka"), kafkaPort, Topics.ALL, Topics.PARTITIONS, true);
         Postgres pg;
         try {
             pg = Postgres.start(state.resolve("postgres"), pgPort, true); // sessions survive ./stack down + up
