@@ -1,27 +1,35 @@
 package dev.jllm.tokenizer;
 
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * llama.cpp's tokenizer tests: every {@code .inp}/{@code .out} pair under ../shared/tokenizer-tests
  * (vocab/ggml-vocab-*.gguf and the two real models), encoded without BOS and without parsing special
  * tokens, as llama.cpp's test-tokenizer-0 does. A pair whose vocabulary file is absent is skipped with
- * the reason.
+ * the reason. Every text is asserted: where llama.cpp itself cannot encode a text (an SPM vocabulary
+ * without byte tokens and a character that is no token: llama.cpp aborts), the reference is llama.cpp's
+ * ids per representable run from src/test/resources/llamacpp.
  */
 class LlamaCppVocabTest {
 
@@ -60,23 +68,23 @@ class LlamaCppVocabTest {
         List<String> texts = SharedData.readInputs(inp);
         List<int[]> expected = SharedData.readOutputs(inp.resolveSibling(inp.getFileName().toString().replace(".inp", ".out")));
         assertEquals(expected.size(), texts.size(), name + ": .inp and .out disagree on the number of texts");
+        Map<Integer, int[]> unrepresentable = unrepresentableReference(name);
         StringBuilder failures = new StringBuilder();
         int failed = 0;
         for (int i = 0; i < texts.size(); i++) {
-            int[] got = t.encode(texts.get(i), false, false);
+            int[] want = expected.get(i);
             if (hasUnrepresentableCharacter(t, texts.get(i))) {
-                // llama.cpp's SPM cannot tokenize this text with this vocabulary (no token and no <0xNN>
-                // byte token for a character: its byte_to_token throws), so the .out line was not made by
-                // llama.cpp; it holds HF's ids. We emit one unknown token per run of such characters.
-                System.out.printf("%s #%d %s: characters outside the vocabulary, no llama.cpp reference; expected %s, got %s%n",
-                        name, i, escape(texts.get(i)), Arrays.toString(expected.get(i)), Arrays.toString(got));
-                assertTrue(Arrays.stream(got).anyMatch(id -> id == t.vocabulary().unk), name + " #" + i + ": no unknown token");
-                continue;
+                // llama.cpp aborts on this text with this vocabulary, so the .out line is HF's: the
+                // reference is llama.cpp's ids per representable run (src/test/resources/llamacpp)
+                want = unrepresentable.get(i);
+                assertNotNull(want, name + " #" + i + " " + escape(texts.get(i))
+                        + ": characters outside the vocabulary and no llama.cpp reference in src/test/resources/llamacpp");
             }
-            if (!Arrays.equals(expected.get(i), got)) {
+            int[] got = t.encode(texts.get(i), false, false);
+            if (!Arrays.equals(want, got)) {
                 failed++;
                 failures.append(String.format("%n  #%d %s%n    expected %s%n    got      %s", i,
-                        escape(texts.get(i)), Arrays.toString(expected.get(i)), Arrays.toString(got)));
+                        escape(texts.get(i)), Arrays.toString(want), Arrays.toString(got)));
             }
         }
         if (failed > 0) {
@@ -84,12 +92,49 @@ class LlamaCppVocabTest {
         }
     }
 
+    /**
+     * The TinyStories-656K .out file was written by HF tokenizers (llama.cpp's test-tokenizer-0.py does
+     * the same): with tokenizer.json every line matches, the unrepresentable texts included.
+     */
+    @Test
+    void tinyStoriesPairMatchesHuggingFaceWithTokenizerJson() throws IOException {
+        Path dir = SharedData.models().resolve("tinystories656K/hf");
+        Path inp = SharedData.tokenizerTests().resolve("models/TinyStories-656K-f32.gguf.inp");
+        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("tokenizer.json")) && Files.isRegularFile(inp),
+                "tokenizer.json or the .inp file not present in ../shared");
+        Tokenizer t = Tokenizers.fromHuggingFace(dir);
+        List<String> texts = SharedData.readInputs(inp);
+        List<int[]> expected = SharedData.readOutputs(inp.resolveSibling("TinyStories-656K-f32.gguf.out"));
+        assertEquals(expected.size(), texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(expected.get(i), t.encode(texts.get(i), false, false), "#" + i + " " + escape(texts.get(i)));
+        }
+    }
+
+    /** index of the text -> llama.cpp's ids, for the texts that llama.cpp cannot encode with the GGUF; empty if none. */
+    static Map<Integer, int[]> unrepresentableReference(String ggufName) throws IOException {
+        Map<Integer, int[]> out = new HashMap<>();
+        try (InputStream in = LlamaCppVocabTest.class.getResourceAsStream("/llamacpp/" + ggufName + ".unrepresentable.out")) {
+            if (in == null) {
+                return out;
+            }
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                int[] v = Arrays.stream(line.trim().split(" +")).mapToInt(Integer::parseInt).toArray();
+                out.put(v[0], Arrays.copyOfRange(v, 1, v.length));
+            }
+        }
+        return out;
+    }
+
     /** A code point that is no token in an SPM vocabulary without byte tokens. */
     static boolean hasUnrepresentableCharacter(Tokenizer t, String text) {
         if (!t.modelName().equals("llama") || t.vocabulary().hasAllByteTokens()) {
             return false;
         }
-        return text.replace(' ', '\u2581').codePoints().anyMatch(cp -> t.vocabulary().id(new String(Character.toChars(cp))) < 0);
+        return ("\u2581" + text.replace(' ', '\u2581')).codePoints().anyMatch(cp -> t.vocabulary().id(new String(Character.toChars(cp))) < 0);
     }
 
     static String escape(String s) {
