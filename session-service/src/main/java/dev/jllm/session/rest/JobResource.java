@@ -1,0 +1,58 @@
+package dev.jllm.session.rest;
+
+import dev.jllm.openai.ApiError;
+import dev.jllm.session.service.JobService;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/**
+ * Jobs for the gateway (their public face: {@code /v1/jobs}). The body of a POST is the client's, as the
+ * gateway received it; {@code X-Owner} (SHA-256 of the caller's API key, '' without keys) owns the job, and
+ * another owner gets 404. Errors are OpenAI's error objects with their status, which the gateway relays.
+ * JDBC blocks: worker threads (non-reactive return types), never the event loop.
+ */
+@Path("/internal/v1/jobs")
+@Produces(MediaType.APPLICATION_JSON)
+public class JobResource {
+    @Inject JobService jobs;
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public Response submit(byte[] body, @HeaderParam("X-Owner") String owner) {
+        if (owner == null) return error(ApiError.invalid("X-Owner is required ('' without API keys).", null));
+        try {
+            return Response.status(201).entity(jobs.submit(body == null ? new byte[0] : body, owner).toString()).build();
+        } catch (ApiError e) {
+            return error(e);
+        }
+    }
+
+    @GET
+    @Path("/{id}")
+    public Response get(@PathParam("id") String id, @HeaderParam("X-Owner") String owner) {
+        return jobs.find(id, owner).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Response cancel(@PathParam("id") String id, @HeaderParam("X-Owner") String owner) {
+        return jobs.cancel(id, owner).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
+    }
+
+    private static Response error(ApiError e) {
+        return Response.status(e.status).entity(e.toJson().toString()).build();
+    }
+
+    static Response notFound(String id) {
+        return error(new ApiError(404, "invalid_request_error", "No job found with id '" + id + "'.", "job_id", "job_not_found"));
+    }
+}
