@@ -44,6 +44,13 @@ public interface GatewayConfig {
     @WithDefault("http://localhost:8083")
     String sessionServiceUrl();
 
+    /**
+     * Deadline of each call to session-service: reading or deleting a session, and recording a finished turn
+     * (the answer's last bytes wait for it, so that an immediate next turn sees it; past it they go anyway).
+     */
+    @WithDefault("3s")
+    Duration sessionServiceTimeout();
+
     /** Bytes queued to a slow streaming client before the generation is cancelled. */
     @WithDefault("4194304")
     int maxClientBacklogBytes();

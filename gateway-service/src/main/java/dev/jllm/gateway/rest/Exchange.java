@@ -13,13 +13,16 @@ import dev.jllm.gateway.messaging.RequestPublisher;
 import dev.jllm.gateway.service.GatewayMetrics;
 import dev.jllm.gateway.service.GenerationListener;
 import dev.jllm.gateway.service.InFlightRequests;
+import dev.jllm.gateway.service.SessionServiceClient;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.OpenAiFormat;
 import dev.jllm.openai.ParsedRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,12 +37,17 @@ import java.util.List;
  */
 final class Exchange implements GenerationListener {
     record Deps(Vertx vertx, ObjectMapper mapper, GatewayConfig config, InFlightRequests inFlight,
-                RequestPublisher publisher, GatewayMetrics metrics) {}
+                RequestPublisher publisher, GatewayMetrics metrics, SessionServiceClient sessions) {}
+    private static final Logger LOG = Logger.getLogger(Exchange.class);
 
     private final Deps deps;
     private final Context context;
     private final HttpServerResponse response;
     private final ParsedRequest req;
+    /** The session id as the client named it (the request carries it scoped by API key), or null. */
+    private final String clientSessionId;
+    /** The session's owner: SHA-256 of the API key, '' without keys. */
+    private final String owner;
     private final OpenAiFormat format;
     private final long acceptedNanos = System.nanoTime();
 
@@ -52,11 +60,13 @@ final class Exchange implements GenerationListener {
     private final StringBuilder text = new StringBuilder();
     private final List<TokenLogprob> logprobs;
 
-    Exchange(Deps deps, Context context, HttpServerResponse response, ParsedRequest req) {
+    Exchange(Deps deps, Context context, HttpServerResponse response, ParsedRequest req, String clientSessionId, String owner) {
         this.deps = deps;
         this.context = context;
         this.response = response;
         this.req = req;
+        this.clientSessionId = clientSessionId;
+        this.owner = owner;
         this.format = new OpenAiFormat(req.request().requestId(), req.request().model(),
                 req.request().createdAtMillis() / 1000, req.chat(), req.includeUsage());
         this.logprobs = req.request().params().logprobs() ? new ArrayList<>() : null;
@@ -118,15 +128,15 @@ final class Exchange implements GenerationListener {
                 else if (req.echo() && req.request().prompt() != null) write(format.chunk(false, req.request().prompt(), null, null));
             }
             boolean hasText = t.text() != null && !t.text().isEmpty();
+            if (hasText && clientSessionId != null) text.append(t.text()); // the reply, recorded with the turn
             if (hasText || t.logprob() != null) {
                 write(format.chunk(false, hasText ? t.text() : "", t.logprob(), null));
             }
             if (t.isLast()) {
                 write(format.chunk(false, null, null, t.finishReason()));
                 if (req.includeUsage() && t.usage() != null) write(format.usageChunk(t.usage()));
-                response.write("data: [DONE]\n\n");
                 finish(t.finishReason().wire(), t);
-                response.end();
+                afterTurnRecorded(t, () -> response.end("data: [DONE]\n\n"));
             } else if (response.writeQueueFull()) { // more than maxClientBacklogBytes queued
                 cancel("client reads too slowly");
                 sendStreamError(new ApiError(500, "server_error", "The client did not read the stream fast enough.", null, "client_too_slow"));
@@ -137,9 +147,43 @@ final class Exchange implements GenerationListener {
             if (t.isLast()) {
                 ObjectNode body = format.complete(text.toString(), logprobs, t.finishReason(), t.usage());
                 finish(t.finishReason().wire(), t);
-                response.putHeader("Content-Type", "application/json").end(Buffer.buffer(json(body)));
+                if (clientSessionId != null) response.putHeader("X-Session-Id", clientSessionId);
+                afterTurnRecorded(t, () -> response.putHeader("Content-Type", "application/json").end(Buffer.buffer(json(body))));
             }
         }
+    }
+
+    /**
+     * For a session's turn: records it in session-service (the request's messages and the reply; a legacy
+     * completion only claims the session for its owner), then runs {@code last}, which completes the response,
+     * so that the client's next turn finds it. The wait is bounded; a failure is logged and counted, and the
+     * answer goes out all the same.
+     */
+    private void afterTurnRecorded(TokenGenerated last, Runnable complete) {
+        Runnable then = () -> {
+            if (!response.ended() && !response.closed()) complete.run();
+        };
+        if (clientSessionId == null) {
+            then.run();
+            return;
+        }
+        ObjectNode turn = deps.mapper().createObjectNode();
+        turn.put("owner", owner);
+        turn.put("model", req.request().model());
+        if (req.chat()) {
+            turn.set("messages", deps.mapper().valueToTree(req.request().messages()));
+            turn.put("reply", text.toString());
+        }
+        if (last.usage() != null) turn.put("token_count", last.usage().promptTokens() + last.usage().completionTokens());
+        deps.sessions().call(HttpMethod.PUT, req.request().sessionId(), "/turn", null, Buffer.buffer(json(turn)),
+                deps.config().sessionServiceTimeout().toMillis()).onComplete(ar -> context.runOnContext(v -> {
+            if (ar.failed() || ar.result().status() != 200) {
+                deps.sessions().storeFailed();
+                LOG.warnf("turn %s of a session was not recorded: %s", req.request().requestId(),
+                        ar.failed() ? ar.cause().toString() : ar.result().status() + " " + ar.result().body());
+            }
+            then.run();
+        }));
     }
 
     private void sendStreamHeaders() {
@@ -149,7 +193,7 @@ final class Exchange implements GenerationListener {
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no")
                 .putHeader("X-Request-Id", req.request().requestId());
-        if (req.request().sessionId() != null) response.putHeader("X-Session-Id", req.request().sessionId());
+        if (clientSessionId != null) response.putHeader("X-Session-Id", clientSessionId);
         response.setWriteQueueMaxSize(deps.config().maxClientBacklogBytes());
     }
 

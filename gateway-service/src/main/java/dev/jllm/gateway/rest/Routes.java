@@ -8,6 +8,7 @@ import dev.jllm.gateway.messaging.RequestPublisher;
 import dev.jllm.gateway.messaging.Readiness;
 import dev.jllm.gateway.service.GatewayMetrics;
 import dev.jllm.gateway.service.InFlightRequests;
+import dev.jllm.gateway.service.SessionServiceClient;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.ParsedRequest;
 import dev.jllm.openai.RequestParser;
@@ -42,6 +43,7 @@ public class Routes {
     @Inject Readiness readiness;
     @Inject ObjectMapper mapper;
     @Inject Vertx vertx;
+    @Inject SessionServiceClient sessions;
 
     private String instanceId;
     private RequestParser parser;
@@ -50,7 +52,7 @@ public class Routes {
     void init(@Observes Router router) {
         instanceId = config.instanceId().orElseGet(() -> "gw-" + UUID.randomUUID().toString().substring(0, 8));
         parser = new RequestParser(mapper, config.models());
-        deps = new Exchange.Deps(vertx, mapper, config, inFlight, publisher, metrics);
+        deps = new Exchange.Deps(vertx, mapper, config, inFlight, publisher, metrics, sessions);
 
         router.route("/v1/*").order(-10).handler(this::authenticate);
         BodyHandler body = BodyHandler.create(false).setBodyLimit(config.maxBodyBytes());
@@ -81,7 +83,10 @@ public class Routes {
             sendError(rc.response(), e);
             return;
         }
-        new Exchange(deps, vertx.getOrCreateContext(), rc.response(), req).start();
+        String apiKey = rc.get("apiKey");
+        String clientSession = req.request().sessionId();
+        new Exchange(deps, vertx.getOrCreateContext(), rc.response(), SessionRoutes.scoped(req, apiKey), clientSession,
+                SessionRoutes.owner(apiKey)).start();
     }
 
     private void failure(RoutingContext rc) {

@@ -3,6 +3,7 @@ package dev.jllm.inference.persistence;
 import dev.jllm.batching.SessionStore;
 import dev.jllm.engine.LanguageModel;
 import dev.jllm.engine.kv.KvCache;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -39,16 +40,28 @@ public final class SessionServiceStore implements SessionStore {
     private final URI base;
     private final String model;
     private final LanguageModel engine;
+    private final Optional<String> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** With the stack's shared secret from {@code jllm.internal-token} ({@code JLLM_INTERNAL_TOKEN}), if any. */
     public SessionServiceStore(String baseUrl, String model, LanguageModel engine) {
+        this(baseUrl, model, engine, ConfigProvider.getConfig().getOptionalValue("jllm.internal-token", String.class));
+    }
+
+    /** @param token sent as {@code X-Internal-Token} (session-service's internal API requires it when configured) */
+    public SessionServiceStore(String baseUrl, String model, LanguageModel engine, Optional<String> token) {
         this.base = URI.create(baseUrl.endsWith("/") ? baseUrl : baseUrl + "/");
         this.model = model;
         this.engine = engine;
+        this.token = token;
     }
 
-    private URI snapshotUri(String sessionId) {
-        return base.resolve("internal/v1/sessions/" + URLEncoder.encode(sessionId, StandardCharsets.UTF_8) + "/snapshot");
+    private HttpRequest.Builder snapshotRequest(String sessionId) {
+        // a path segment: spaces as %20 (URLEncoder's '+' would be a literal plus in a path)
+        String segment = URLEncoder.encode(sessionId, StandardCharsets.UTF_8).replace("+", "%20");
+        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("internal/v1/sessions/" + segment + "/snapshot"));
+        token.ifPresent(t -> b.header("X-Internal-Token", t));
+        return b;
     }
 
     @Override
@@ -65,7 +78,7 @@ public final class SessionServiceStore implements SessionStore {
                 // the request fails with a truncated body; reported below
             }
         });
-        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(PARK_TIMEOUT)
+        HttpRequest req = snapshotRequest(sessionId).timeout(PARK_TIMEOUT)
                 .header("Content-Type", "application/octet-stream")
                 .header("X-Model", model)
                 .header("X-Token-Count", String.valueOf(tokens.length))
@@ -84,7 +97,7 @@ public final class SessionServiceStore implements SessionStore {
 
     @Override
     public Optional<Parked> restore(String sessionId) throws IOException {
-        HttpRequest req = HttpRequest.newBuilder(snapshotUri(sessionId)).timeout(RESTORE_TIMEOUT).GET().build();
+        HttpRequest req = snapshotRequest(sessionId).timeout(RESTORE_TIMEOUT).GET().build();
         HttpResponse<InputStream> r;
         try {
             r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());

@@ -3,6 +3,7 @@ package dev.jllm.tokenizerservice.config;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.time.Duration;
 import java.util.Optional;
 
 /** Typed configuration of tokenizer-service ({@code jllm.tokenizer.*}). */
@@ -16,4 +17,14 @@ public interface TokenizerServiceConfig {
 
     /** A Jinja chat template that replaces the model's own. */
     Optional<String> chatTemplate();
+
+    /**
+     * session-service's base URL: a chat turn of a session may then send only its new messages (the stored
+     * conversation comes first). Absent: every turn must send the whole history.
+     */
+    Optional<String> sessionServiceUrl();
+
+    /** Deadline for loading a session's conversation; past it the request is taken as the whole history. */
+    @WithDefault("2s")
+    Duration sessionServiceTimeout();
 }

@@ -17,12 +17,15 @@ public class PromptEncoder {
 
     @Inject ModelTokenizer model;
     @Inject ChatRenderer chat;
+    @Inject SessionConversations conversations;
 
     public PromptTokenized encode(CompletionRequested r) {
         Tokenizer t = model.tokenizer();
         int[] ids;
         if (r.isChat()) {
-            String prompt = chat.render(r.messages(), true);
+            // a session's turn may carry only its new messages: render the conversation it continues
+            var messages = r.sessionId() == null ? r.messages() : conversations.continued(r.sessionId(), r.messages());
+            String prompt = chat.render(messages, true);
             // the template writes BOS itself where the model wants it: only special tokens are parsed
             ids = t.encode(prompt, false, true);
         } else {
