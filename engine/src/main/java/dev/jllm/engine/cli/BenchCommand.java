@@ -132,7 +132,8 @@ public final class BenchCommand {
             }
             double decodeSeconds = (System.nanoTime() - d0) * 1e-9;
             // share of the threads' wall time this process got on a machine others may be using (1.0: all of it)
-            double cpuShare = (processCpuNanos() - cpu0) * 1e-9 / (decodeSeconds * MatOps.threads());
+            double decodeCpuSeconds = (processCpuNanos() - cpu0) * 1e-9;
+            double cpuShare = decodeCpuSeconds / (decodeSeconds * MatOps.threads());
             double medianStep = median(steps);
             long weightBytes = model.weightBytes();
             double decodeTps = batch / medianStep;
@@ -146,13 +147,13 @@ public final class BenchCommand {
                             + "\"decode_step_ms_median\":%.2f,\"weight_bytes_per_token\":%d,"
                             + "\"copy_bandwidth_gb_s\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"bound_tokens_per_s\":%.3f,"
                             + "\"decode_fraction_of_bound\":%.3f,\"decode_fraction_of_read_bandwidth\":%.3f,"
-                            + "\"decode_cpu_share\":%.2f,\"system_load_average\":%.2f,\"load_s\":%.3f,\"heap_used_mb\":%.1f,\"weights_gb\":%.3f,\"heap_mb_per_weight_gb\":%.2f}",
+                            + "\"decode_cpu_share\":%.2f,\"decode_tokens_per_cpu_s\":%.3f,\"system_load_average\":%.2f,\"load_s\":%.3f,\"heap_used_mb\":%.1f,\"weights_gb\":%.3f,\"heap_mb_per_weight_gb\":%.2f}",
                     shape == null ? "null" : "\"" + shape.name() + "\"", type == null ? "null" : "\"" + type + "\"",
                     model.backend(), MatOps.threads(), batch, prompt, gen, kvType,
                     batch * prompt / prefillSeconds, decodeTps, batch * gen / decodeSeconds, medianStep * 1e3, weightBytes,
                     bw.copyBytesPerSecond() / 1e9, bw.readBytesPerSecond() / 1e9, bw.copyBytesPerSecond() / weightBytes,
                     stepBandwidth / bw.copyBytesPerSecond(), stepBandwidth / bw.readBytesPerSecond(),
-                    cpuShare, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), loadSeconds, modelHeap / 1e6, weightBytes / 1e9, (modelHeap / 1e6) / (weightBytes / 1e9)));
+                    cpuShare, batch * gen / decodeCpuSeconds, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), loadSeconds, modelHeap / 1e6, weightBytes / 1e9, (modelHeap / 1e6) / (weightBytes / 1e9)));
             return json.toString();
         }
     }

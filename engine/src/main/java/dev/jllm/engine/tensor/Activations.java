@@ -9,7 +9,9 @@ package dev.jllm.engine.tensor;
  * <p>Quantized form ({@link #q} non-null): {@code q[i * cols + c]} is the signed 8-bit value (held exactly in a
  * float, so vector kernels multiply-add it without conversions; products and block sums stay exact integers),
  * {@code qd[i * cols / blockSize + b]} the scale of block {@code b}, {@code qsum[i * cols / 32 + s]} the sum of the
- * 8-bit values of each 32-wide sub-block (what Q8_K's bsums give llama.cpp for the K-quant minimum terms).
+ * 8-bit values of each 32-wide sub-block (what Q8_K's bsums give llama.cpp for the K-quant minimum terms), and
+ * {@code qx[i * cols + c]} the 8-bit value times its block scale (what the tiled batched kernels multiply, see
+ * {@link #tileInputs}).
  */
 public final class Activations {
     /** Blocks of 32 below which quantization stays on the calling thread (a decode step's vectors). */
@@ -28,8 +30,10 @@ public final class Activations {
     public final float[] qd;
     /** [n * cols / 32] sums of q over each 32-wide sub-block, or null. */
     public final float[] qsum;
+    /** [n * cols] q times its block scale, or null. */
+    public final float[] qx;
 
-    private Activations(float[] x, int offset, int n, int cols, int blockSize, float[] q, float[] qd, float[] qsum) {
+    private Activations(float[] x, int offset, int n, int cols, int blockSize, float[] q, float[] qd, float[] qsum, float[] qx) {
         this.x = x;
         this.offset = offset;
         this.n = n;
@@ -38,12 +42,25 @@ public final class Activations {
         this.q = q;
         this.qd = qd;
         this.qsum = qsum;
+        this.qx = qx;
+    }
+
+    /**
+     * The inputs as F32, [n][cols] from {@link #tileInputsOffset}: the dequantized 8-bit values when quantized (so a
+     * batch computes what the single-input integer kernels compute, up to F32 rounding), else {@link #x}.
+     */
+    public float[] tileInputs() {
+        return qx != null ? qx : x;
+    }
+
+    public int tileInputsOffset() {
+        return qx != null ? 0 : offset;
     }
 
     /** Plain float activations: {@code x[offset + i * cols + c]}. */
     public static Activations floats(float[] x, int offset, int n, int cols) {
         check(x, offset, n, cols);
-        return new Activations(x, offset, n, cols, 0, null, null, null);
+        return new Activations(x, offset, n, cols, 0, null, null, null, null);
     }
 
     /**
@@ -57,6 +74,7 @@ public final class Activations {
         float[] q = new float[n * cols];     // [n * cols]
         float[] qd = new float[n * cols / 32]; // [n * cols / 32]
         float[] qsum = new float[n * cols / 32];
+        float[] qx = new float[n * cols];    // [n * cols]
         // blocks are independent: large batches (prefill) quantize on the pool
         MatOps.parallelFor(n * cols / 32, PARALLEL_MIN_BLOCKS, (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -71,11 +89,13 @@ public final class Activations {
                     q[b * 32 + j] = v;
                     sum += v;
                 }
-                qd[b] = Float.float16ToFloat(Float.floatToFloat16(d));
+                float dRounded = Float.float16ToFloat(Float.floatToFloat16(d));
+                for (int j = 0; j < 32; j++) qx[b * 32 + j] = q[b * 32 + j] * dRounded; // exact: 8 x 11 bits
+                qd[b] = dRounded;
                 qsum[b] = sum;
             }
         });
-        return new Activations(x, offset, n, cols, 32, q, qd, qsum);
+        return new Activations(x, offset, n, cols, 32, q, qd, qsum, qx);
     }
 
     /**
@@ -89,6 +109,7 @@ public final class Activations {
         float[] q = new float[n * cols];        // [n * cols]
         float[] qd = new float[n * cols / 256]; // [n * cols / 256]
         float[] qsum = new float[n * cols / 32]; // [n * cols / 32]
+        float[] qx = new float[n * cols];        // [n * cols]
         MatOps.parallelFor(n * cols / 256, PARALLEL_MIN_BLOCKS / 8, (from, to) -> {
             for (int b = from; b < to; b++) {
                 int src = offset + b * 256;
@@ -111,9 +132,10 @@ public final class Activations {
                     qsum[(b * 256 + j) / 32] += v;
                 }
                 qd[b] = 1f / iscale;
+                for (int j = 0; j < 256; j++) qx[b * 256 + j] = q[b * 256 + j] * qd[b];
             }
         });
-        return new Activations(x, offset, n, cols, 256, q, qd, qsum);
+        return new Activations(x, offset, n, cols, 256, q, qd, qsum, qx);
     }
 
     /** Round half to even, as ggml's {@code nearest_int} (the 1.5 * 2^23 trick) does. */

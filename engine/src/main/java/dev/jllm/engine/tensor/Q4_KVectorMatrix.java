@@ -54,7 +54,6 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
         return summ;
     }
 
-    /** Same operations in the same order as {@link #dot4} for one input, so batches and single inputs agree bit for bit. */
     @Override
     float dot(long rowOffset, Activations a, int i) {
         float[] q = a.q, qd = a.qd, qsum = a.qsum;
@@ -88,58 +87,26 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
         return acc.reduceLanes(VectorOperators.ADD) - minSum;
     }
 
+    /** w = d * sc[s] * q - dmin * m[s] for sub-block s: as {@link QuantBlocks#dequantizeQ4_K}, eight lanes of nibbles at a time. */
     @Override
-    void dot4(long rowOffset, Activations a, int i, float[] out, int outIndex) {
-        float[] q = a.q, qd = a.qd, qsum = a.qsum;
-        int q0 = i * cols;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-        float m0 = 0f, m1 = 0f, m2 = 0f, m3 = 0f;
+    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
         for (int k = 0; k < cols / 256; k++) {
             long b = rowOffset + 144L * k;
-            int qk = q0 + 256 * k;
             long lo = data.get(I64_LE, b + 4), hi = data.get(I32_LE, b + 12) & 0xFFFFFFFFL;
-            long sc = scales(lo, hi);
+            long sc = scales(lo, hi), mn = mins(lo, hi);
+            float d = Float.float16ToFloat(data.get(I16_LE, b)), dmin = Float.float16ToFloat(data.get(I16_LE, b + 2));
             long qs = b + 16;
-            // per input: sum over sub-blocks of sc[s] * sum(q * qx), this block only
-            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
             for (int c = 0; c < 4; c++) {
-                FloatVector lo0 = FloatVector.zero(F), hi0 = FloatVector.zero(F), lo1 = FloatVector.zero(F), hi1 = FloatVector.zero(F);
-                FloatVector lo2 = FloatVector.zero(F), hi2 = FloatVector.zero(F), lo3 = FloatVector.zero(F), hi3 = FloatVector.zero(F);
+                float dLo = d * ((sc >>> (16 * c)) & 0xFF), mLo = dmin * ((mn >>> (16 * c)) & 0xFF);
+                float dHi = d * ((sc >>> (16 * c + 8)) & 0xFF), mHi = dmin * ((mn >>> (16 * c + 8)) & 0xFF);
+                int o = dstOffset + 256 * k + 64 * c;
                 for (int j = 0; j < 32; j += L) {
                     IntVector packed = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, qs + 32 * c + j, LE));
-                    FloatVector wLo = (FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0);
-                    FloatVector wHi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-                    int x = qk + 64 * c + j;
-                    lo0 = wLo.fma(FloatVector.fromArray(F, q, x), lo0);
-                    hi0 = wHi.fma(FloatVector.fromArray(F, q, x + 32), hi0);
-                    lo1 = wLo.fma(FloatVector.fromArray(F, q, x + cols), lo1);
-                    hi1 = wHi.fma(FloatVector.fromArray(F, q, x + cols + 32), hi1);
-                    lo2 = wLo.fma(FloatVector.fromArray(F, q, x + 2 * cols), lo2);
-                    hi2 = wHi.fma(FloatVector.fromArray(F, q, x + 2 * cols + 32), hi2);
-                    lo3 = wLo.fma(FloatVector.fromArray(F, q, x + 3 * cols), lo3);
-                    hi3 = wHi.fma(FloatVector.fromArray(F, q, x + 3 * cols + 32), hi3);
+                    ((FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0)).mul(dLo).sub(mLo).intoArray(dst, o + j);
+                    ((FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).mul(dHi).sub(mHi)
+                            .intoArray(dst, o + 32 + j);
                 }
-                float scLo = (sc >>> (16 * c)) & 0xFF, scHi = (sc >>> (16 * c + 8)) & 0xFF;
-                b0 = hi0.fma(FloatVector.broadcast(F, scHi), lo0.fma(FloatVector.broadcast(F, scLo), b0));
-                b1 = hi1.fma(FloatVector.broadcast(F, scHi), lo1.fma(FloatVector.broadcast(F, scLo), b1));
-                b2 = hi2.fma(FloatVector.broadcast(F, scHi), lo2.fma(FloatVector.broadcast(F, scLo), b2));
-                b3 = hi3.fma(FloatVector.broadcast(F, scHi), lo3.fma(FloatVector.broadcast(F, scLo), b3));
             }
-            float dw = Float.float16ToFloat(data.get(I16_LE, b)), dminw = Float.float16ToFloat(data.get(I16_LE, b + 2));
-            float dx0 = qd[qk / 256], dx1 = qd[(qk + cols) / 256], dx2 = qd[(qk + 2 * cols) / 256], dx3 = qd[(qk + 3 * cols) / 256];
-            acc0 = b0.fma(FloatVector.broadcast(F, dw * dx0), acc0);
-            acc1 = b1.fma(FloatVector.broadcast(F, dw * dx1), acc1);
-            acc2 = b2.fma(FloatVector.broadcast(F, dw * dx2), acc2);
-            acc3 = b3.fma(FloatVector.broadcast(F, dw * dx3), acc3);
-            long mn = mins(lo, hi);
-            m0 += dx0 * dminw * minTerm(mn, qsum, qk / 32);
-            m1 += dx1 * dminw * minTerm(mn, qsum, (qk + cols) / 32);
-            m2 += dx2 * dminw * minTerm(mn, qsum, (qk + 2 * cols) / 32);
-            m3 += dx3 * dminw * minTerm(mn, qsum, (qk + 3 * cols) / 32);
         }
-        out[outIndex] = acc0.reduceLanes(VectorOperators.ADD) - m0;
-        out[outIndex + rows] = acc1.reduceLanes(VectorOperators.ADD) - m1;
-        out[outIndex + 2 * rows] = acc2.reduceLanes(VectorOperators.ADD) - m2;
-        out[outIndex + 3 * rows] = acc3.reduceLanes(VectorOperators.ADD) - m3;
     }
 }

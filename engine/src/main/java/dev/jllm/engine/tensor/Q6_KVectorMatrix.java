@@ -69,54 +69,30 @@ final class Q6_KVectorMatrix extends VectorQuantMatrix {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** w = d * sc[g] * q as {@link QuantBlocks#dequantizeQ6_K}, the 6-bit values rebuilt as in {@link #dot}. */
     @Override
-    void dot4(long rowOffset, Activations a, int i, float[] out, int outIndex) {
-        float[] q = a.q, qd = a.qd;
-        int q0 = i * cols;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F), acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+    void decodeRow(long rowOffset, float[] dst, int dstOffset) {
         for (int k = 0; k < cols / 256; k++) {
             long b = rowOffset + 210L * k;
-            int qk = q0 + 256 * k;
-            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            float d = Float.float16ToFloat(data.get(I16_LE, b + 208));
             for (int h = 0; h < 2; h++) {
                 long ql = b + 64L * h, qh = b + 128 + 32L * h;
-                long scales = data.get(I64_LE, b + 192 + 8L * h); // the 8 signed scales of this half
+                long scales = data.get(I64_LE, b + 192 + 8L * h);
                 for (int l = 0; l < 32; l += L) {
                     IntVector ql0 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + l, LE));
                     IntVector ql1 = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, ql + 32 + l, LE));
                     IntVector hb = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, qh + l, LE));
-                    int g = l / 16;
-                    FloatVector w1 = ((FloatVector) ql0.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)
-                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g)));
-                    FloatVector w2 = ((FloatVector) ql1.and(0xF).or(hb.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32)
-                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 16)));
-                    FloatVector w3 = ((FloatVector) ql0.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(0x30)).sub(32)
-                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 32)));
-                    FloatVector w4 = ((FloatVector) ql1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32)
-                            .convert(VectorOperators.I2F, 0)).mul((byte) (scales >>> (8 * g + 48)));
-                    int x = qk + 128 * h + l;
-                    b0 = w4.fma(FloatVector.fromArray(F, q, x + 96), w3.fma(FloatVector.fromArray(F, q, x + 64),
-                            w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b0))));
-                    x += cols;
-                    b1 = w4.fma(FloatVector.fromArray(F, q, x + 96), w3.fma(FloatVector.fromArray(F, q, x + 64),
-                            w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b1))));
-                    x += cols;
-                    b2 = w4.fma(FloatVector.fromArray(F, q, x + 96), w3.fma(FloatVector.fromArray(F, q, x + 64),
-                            w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b2))));
-                    x += cols;
-                    b3 = w4.fma(FloatVector.fromArray(F, q, x + 96), w3.fma(FloatVector.fromArray(F, q, x + 64),
-                            w2.fma(FloatVector.fromArray(F, q, x + 32), w1.fma(FloatVector.fromArray(F, q, x), b3))));
+                    int g = l / 16, o = dstOffset + 256 * k + 128 * h + l;
+                    IntVector v1 = ql0.and(0xF).or(hb.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                    IntVector v2 = ql1.and(0xF).or(hb.and(0xC).lanewise(VectorOperators.LSHL, 2)).sub(32);
+                    IntVector v3 = ql0.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.and(0x30)).sub(32);
+                    IntVector v4 = ql1.lanewise(VectorOperators.ASHR, 4).and(0xF).or(hb.lanewise(VectorOperators.ASHR, 2).and(0x30)).sub(32);
+                    ((FloatVector) v1.convert(VectorOperators.I2F, 0)).mul(d * (byte) (scales >>> (8 * g))).intoArray(dst, o);
+                    ((FloatVector) v2.convert(VectorOperators.I2F, 0)).mul(d * (byte) (scales >>> (8 * g + 16))).intoArray(dst, o + 32);
+                    ((FloatVector) v3.convert(VectorOperators.I2F, 0)).mul(d * (byte) (scales >>> (8 * g + 32))).intoArray(dst, o + 64);
+                    ((FloatVector) v4.convert(VectorOperators.I2F, 0)).mul(d * (byte) (scales >>> (8 * g + 48))).intoArray(dst, o + 96);
                 }
             }
-            float dw = Float.float16ToFloat(data.get(I16_LE, b + 208));
-            acc0 = b0.fma(FloatVector.broadcast(F, dw * qd[qk / 256]), acc0);
-            acc1 = b1.fma(FloatVector.broadcast(F, dw * qd[(qk + cols) / 256]), acc1);
-            acc2 = b2.fma(FloatVector.broadcast(F, dw * qd[(qk + 2 * cols) / 256]), acc2);
-            acc3 = b3.fma(FloatVector.broadcast(F, dw * qd[(qk + 3 * cols) / 256]), acc3);
         }
-        out[outIndex] = acc0.reduceLanes(VectorOperators.ADD);
-        out[outIndex + rows] = acc1.reduceLanes(VectorOperators.ADD);
-        out[outIndex + 2 * rows] = acc2.reduceLanes(VectorOperators.ADD);
-        out[outIndex + 3 * rows] = acc3.reduceLanes(VectorOperators.ADD);
     }
 }
