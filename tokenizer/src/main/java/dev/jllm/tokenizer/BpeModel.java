@@ -139,8 +139,9 @@ final class BpeModel implements TokenizerModel {
         if (text.isEmpty()) {
             return;
         }
+        Scratch w = new Scratch();
         if (pre == null) {
-            encodeWord(text, out);
+            encodeWord(text, w, out);
             return;
         }
         int start = 0;
@@ -149,9 +150,9 @@ final class BpeModel implements TokenizerModel {
             start = end;
             int[] ids = cache.get(word);
             if (ids == null) {
-                IntList w = new IntList(word.length() + 2);
-                encodeWord(word, w);
-                ids = w.toArray();
+                IntList ws = new IntList(word.length() + 2);
+                encodeWord(word, w, ws);
+                ids = ws.toArray();
                 if (cache.size() >= CACHE_LIMIT) {
                     cache.clear();
                 }
@@ -163,51 +164,101 @@ final class BpeModel implements TokenizerModel {
         }
     }
 
+    /** The same ids without the word cache: the reference the cache is tested against. */
+    void encodeUncached(String fragment, boolean atTextStart, IntList out) {
+        String text = normalizer != null ? normalizer.apply(fragment, atTextStart) : fragment;
+        if (addPrefixSpace && atTextStart && !text.isEmpty() && text.charAt(0) != ' ') {
+            text = " " + text;
+        }
+        Scratch w = new Scratch();
+        if (pre == null) {
+            if (!text.isEmpty()) {
+                encodeWord(text, w, out);
+            }
+            return;
+        }
+        int start = 0;
+        for (int end : pre.split(text)) {
+            encodeWord(text.substring(start, end), w, out);
+            start = end;
+        }
+    }
+
+    /** Per-call work arrays of the merge loop, grown to the longest word. */
+    private static final class Scratch {
+        int[] sym = new int[64];        // [n] symbol id of each position; -1 = no symbol (unknown char)
+        int[] prev = new int[64];       // [n]
+        int[] next = new int[64];       // [n]
+        long[] latest = new long[64];   // [n] heap key of the live pair starting here; -1 = none or merged away
+        final LongHeap queue = new LongHeap(64);
+
+        void ensure(int n) {
+            if (sym.length < n) {
+                int c = Math.max(n, sym.length * 2);
+                sym = new int[c];
+                prev = new int[c];
+                next = new int[c];
+                latest = new long[c];
+            }
+        }
+    }
+
     /** BPE of one word. */
-    private void encodeWord(String word, IntList out) {
-        String symbolsText = byteLevel ? ByteLevel.encode(word.getBytes(StandardCharsets.UTF_8)) : word;
+    private void encodeWord(String word, Scratch w, IntList out) {
         if (ignoreMerges) {
-            int whole = vocab.id(symbolsText);
+            int whole = vocab.id(byteLevel ? ByteLevel.encode(word.getBytes(StandardCharsets.UTF_8)) : word);
             if (whole >= 0) {
                 out.add(whole);
                 return;
             }
         }
-        int[] sym = initialSymbols(symbolsText);   // [n] symbol ids; -1 = no symbol (unknown char)
-        int n = sym.length;
-        int[] prev = new int[n];                   // [n]
-        int[] next = new int[n];                   // [n]
-        boolean[] dead = new boolean[n];           // [n]
+        int n = byteLevel ? byteSymbols(word, w) : charSymbols(word, w);
+        if (n == 0) {
+            return;
+        }
+        merge(w, n);
+        for (int i = 0; i != -1; i = w.next[i]) {
+            emit(w.sym[i], out);
+        }
+    }
+
+    /**
+     * Merges w.sym[0, n), n > 0: lowest rank first, ties leftmost. A heap entry is live only while it is the
+     * latest one queued for its left position (every merge re-queues the pairs around it, a merged-away
+     * position has none), so stale entries are dropped without a rank lookup.
+     */
+    private void merge(Scratch w, int n) {
+        int[] sym = w.sym;
+        int[] prev = w.prev;
+        int[] next = w.next;
+        long[] latest = w.latest;
+        LongHeap queue = w.queue;
         for (int i = 0; i < n; i++) {
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
-        LongHeap queue = new LongHeap(n);
+        queue.clear();
+        latest[n - 1] = -1;
         for (int i = 1; i < n; i++) {
-            addPair(sym, i - 1, i, queue);
+            addPair(w, i - 1, i);
         }
         while (!queue.isEmpty()) {
             long key = queue.pop();
             int left = LongHeap.left(key);
-            int right = next[left];
-            if (dead[left] || right < 0) {
-                continue;
-            }
-            int rank = LongHeap.priority(key);
-            if (rank(sym[left], sym[right]) != rank) {
+            if (latest[left] != key) {
                 continue;   // stale entry
             }
-            sym[left] = mergedSymbol[rank];
-            dead[right] = true;
+            int right = next[left];
+            sym[left] = mergedSymbol[LongHeap.priority(key)];
+            latest[right] = -1;
             next[left] = next[right];
             if (next[right] >= 0) {
                 prev[next[right]] = left;
             }
-            addPair(sym, prev[left], left, queue);
-            addPair(sym, left, next[left], queue);
-        }
-        for (int i = 0; i != -1 && n > 0; i = next[i]) {
-            emit(sym[i], out);
+            if (prev[left] >= 0) {
+                addPair(w, prev[left], left);
+            }
+            addPair(w, left, next[left]);
         }
     }
 
@@ -218,14 +269,16 @@ final class BpeModel implements TokenizerModel {
         return pairRank.get(((long) l << 32) | (r & 0xffffffffL));
     }
 
-    private void addPair(int[] sym, int left, int right, LongHeap queue) {
-        if (left < 0 || right < 0) {
+    /** Queues (left, right) if they have a merge; records it as left's live pair. */
+    private void addPair(Scratch w, int left, int right) {
+        int rank = right < 0 ? -1 : rank(w.sym[left], w.sym[right]);
+        if (rank < 0) {
+            w.latest[left] = -1;
             return;
         }
-        int rank = rank(sym[left], sym[right]);
-        if (rank >= 0) {
-            queue.push(LongHeap.key(rank, left));
-        }
+        long key = LongHeap.key(rank, left);
+        w.latest[left] = key;
+        w.queue.push(key);
     }
 
     private void emit(int symbol, IntList out) {
@@ -244,19 +297,27 @@ final class BpeModel implements TokenizerModel {
         // symbol < 0: byte-level character missing from the vocabulary: dropped, as llama.cpp
     }
 
-    /** One symbol per byte (byte-level) or per code point with byte / unknown fallback. */
-    private int[] initialSymbols(String s) {
-        if (byteLevel) {
-            int[] sym = new int[s.length()];
-            for (int i = 0; i < sym.length; i++) {
-                int b = ByteLevel.CHAR_TO_BYTE[s.charAt(i)];
-                sym[i] = b >= 0 ? byteSymbol[b] : -1;
-                if (sym[i] >= vocab.size()) {
-                    sym[i] = -1;
-                }
-            }
-            return sym;
+    /** Byte-level: one symbol per UTF-8 byte of the word into w.sym; returns the count. */
+    private int byteSymbols(String word, Scratch w) {
+        byte[] bytes = word.getBytes(StandardCharsets.UTF_8);
+        w.ensure(bytes.length);
+        for (int i = 0; i < bytes.length; i++) {
+            int s = byteSymbol[bytes[i] & 0xff];
+            w.sym[i] = s < vocab.size() ? s : -1;
         }
+        return bytes.length;
+    }
+
+    /** Character-level: one symbol per code point (byte / unknown fallback) into w.sym; returns the count. */
+    private int charSymbols(String word, Scratch w) {
+        int[] sym = initialSymbols(word);
+        w.ensure(sym.length);
+        System.arraycopy(sym, 0, w.sym, 0, sym.length);
+        return sym.length;
+    }
+
+    /** One symbol per code point, with byte / unknown fallback. */
+    private int[] initialSymbols(String s) {
         IntList sym = new IntList(s.length());
         boolean prevUnknown = false;
         for (int off = 0; off < s.length(); ) {

@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 final class SpmModel implements TokenizerModel {
     private static final char SPACE_MARK = '\u2581';
 
+    private static final int ALPHABET = 129;   // the small alphabet of the pair tables: ASCII + '▁'
+
     private final Vocabulary vocab;
     private final boolean addSpacePrefix;
     private final boolean byteFallback;
@@ -27,8 +29,15 @@ final class SpmModel implements TokenizerModel {
             POW31[k] = POW31[k - 1] * 31;
         }
     }
-    private final BpeModel.LongIntMap innerPairs;
-    private final boolean[] asciiPairs = new boolean[128 * 128];   // innerPairs for two ASCII chars   // (char a << 16 | char b) present if ab occurs inside a token
+    // "may a token span the cut between chars a and b": chunking the text where no token can
+    private final BpeModel.LongIntMap innerPairs;     // (char a << 16 | char b) -> 1 if ab occurs inside a token
+    private final boolean[] smallInnerPairs = new boolean[ALPHABET * ALPHABET];   // the same for the small alphabet
+    private final long[] innerLeft = new long[1 << 10];    // [65536 bits] char occurs before another inside a token
+    private final long[] innerRight = new long[1 << 10];   // [65536 bits] char occurs after another inside a token
+    // token ids of one- and two-char texts, so the first merge round needs no string lookup
+    private final int[] smallCharId = new int[ALPHABET];                 // [129] id of the one-char token, -1
+    private final int[] smallPairId = new int[ALPHABET * ALPHABET];      // [129 * 129] id of the two-char token, -1
+    private final BpeModel.LongIntMap pairId;          // (char a << 16 | char b) -> id of the two-char token
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -52,15 +61,35 @@ final class SpmModel implements TokenizerModel {
         }
         this.maxPieceLength = Math.min(maxLen, POW31.length - 1);
         this.innerPairs = new BpeModel.LongIntMap(vocab.size() * 4);
+        this.pairId = new BpeModel.LongIntMap(vocab.size());
+        java.util.Arrays.fill(smallCharId, -1);
+        java.util.Arrays.fill(smallPairId, -1);
         for (int id = 0; id < vocab.size(); id++) {
             String p = vocab.piece(id);
             for (int i = 1; i < p.length(); i++) {
                 char a = p.charAt(i - 1);
                 char b = p.charAt(i);
                 innerPairs.put(((long) a << 16) | b, 1);
-                if ((a | b) < 128) {
-                    asciiPairs[a << 7 | b] = true;
+                innerLeft[a >>> 6] |= 1L << a;
+                innerRight[b >>> 6] |= 1L << b;
+                if (small(a) >= 0 && small(b) >= 0) {
+                    smallInnerPairs[small(a) * ALPHABET + small(b)] = true;
                 }
+            }
+        }
+        for (int id = vocab.size() - 1; id >= 0; id--) {   // descending: the first id wins for duplicate pieces
+            String p = vocab.piece(id);
+            if (p.length() == 1 && small(p.charAt(0)) >= 0) {
+                smallCharId[small(p.charAt(0))] = id;
+            } else if (p.length() == 2 && small(p.charAt(0)) >= 0 && small(p.charAt(1)) >= 0) {
+                smallPairId[small(p.charAt(0)) * ALPHABET + small(p.charAt(1))] = id;
+            }
+        }
+        for (int id = 0; id < vocab.size(); id++) {
+            String p = vocab.piece(id);
+            if (p.length() == 2 && !Character.isSurrogate(p.charAt(0)) && !Character.isSurrogate(p.charAt(1))
+                    && pairId.get(((long) p.charAt(0) << 16) | p.charAt(1)) < 0) {
+                pairId.put(((long) p.charAt(0) << 16) | p.charAt(1), id);
             }
         }
         this.decoded = new byte[vocab.size()][];
@@ -80,38 +109,55 @@ final class SpmModel implements TokenizerModel {
         };
     }
 
+    /** Index of c in the small alphabet (ASCII and '▁'), or -1. */
+    private static int small(char c) {
+        return c < 128 ? c : c == SPACE_MARK ? 128 : -1;
+    }
+
     @Override
     public void encode(String fragment, boolean atTextStart, boolean afterSpecial, IntList out) {
-        String prefix = addSpacePrefix && afterSpecial ? " " : "";
-        String s = (prefix + fragment).replace(' ', SPACE_MARK);
-        if (s.isEmpty()) {
+        boolean prefix = addSpacePrefix && afterSpecial;
+        int n = fragment.length() + (prefix ? 1 : 0);
+        if (n == 0) {
             return;
+        }
+        char[] s = new char[n];   // [n] the text with ' ' -> '▁' and the space prefix
+        if (prefix) {
+            s[0] = SPACE_MARK;
+        }
+        fragment.getChars(0, fragment.length(), s, prefix ? 1 : 0);
+        for (int i = 0; i < n; i++) {
+            if (s[i] == ' ') {
+                s[i] = SPACE_MARK;
+            }
         }
         // the text is cut into chunks where no token can span the cut (the two characters never stand
         // side by side inside a token): each chunk merges on its own with the same result as the whole
         // text would, in small arrays and a small heap
         Scratch w = new Scratch();
-        boolean[] prevUnknown = {false};
         int chunkStart = 0;
-        for (int off = 0; off < s.length(); ) {
-            int cl = Character.charCount(s.codePointAt(off));
-            int end = off + cl;
-            if (end == s.length() || !mayJoin(s.charAt(end - 1), s.charAt(end))) {
-                encodeChunk(s, chunkStart, end, w, out, prevUnknown);
+        for (int off = 0; off < n; ) {
+            int end = off + (Character.isHighSurrogate(s[off]) && off + 1 < n && Character.isLowSurrogate(s[off + 1]) ? 2 : 1);
+            if (end == n || !mayJoin(s[end - 1], s[end])) {
+                encodeChunk(s, chunkStart, end, w, out);
                 chunkStart = end;
             }
             off = end;
         }
     }
 
-    /** Per-call work arrays, grown to the longest chunk. */
+    /** Per-call work arrays, grown to the longest chunk, and the unknown-run state. */
     private static final class Scratch {
         int[] start = new int[64];   // [n] char offset of each symbol
         int[] len = new int[64];     // [n] chars; 0 = merged away
         int[] prev = new int[64];    // [n]
         int[] next = new int[64];    // [n]
         int[] hash = new int[64];    // [n] String.hashCode of the symbol's text
+        int[] id = new int[64];      // [n] token id of the symbol's text, -1 = none (a char outside the vocabulary)
+        int[] pairTok = new int[64]; // [n] token id of (symbol, next symbol) when queued
+        long[] latest = new long[64];  // [n] heap key of the live pair starting here, -1 = none
         final LongHeap queue = new LongHeap(64);
+        boolean prevUnknown;         // the last symbol emitted was the unknown token
 
         void ensure(int n) {
             if (start.length < n) {
@@ -121,111 +167,160 @@ final class SpmModel implements TokenizerModel {
                 prev = new int[c];
                 next = new int[c];
                 hash = new int[c];
+                id = new int[c];
+                pairTok = new int[c];
+                latest = new long[c];
             }
         }
     }
 
     /** Symbols of s[from, to) (one per code point), merged, emitted. */
-    private void encodeChunk(String s, int from, int to, Scratch w, IntList out, boolean[] prevUnknown) {
+    private void encodeChunk(char[] s, int from, int to, Scratch w, IntList out) {
         w.ensure(to - from);
         int n = 0;
         for (int off = from; off < to; n++) {
-            int cl = Character.charCount(s.codePointAt(off));
+            int cl = off + 1 < to && Character.isHighSurrogate(s[off]) && Character.isLowSurrogate(s[off + 1]) ? 2 : 1;
             w.start[n] = off;
             w.len[n] = cl;
             w.prev[n] = n - 1;
             w.next[n] = off + cl < to ? n + 1 : -1;
-            w.hash[n] = cl == 1 ? s.charAt(off) : 31 * s.charAt(off) + s.charAt(off + 1);
+            w.hash[n] = cl == 1 ? s[off] : 31 * s[off] + s[off + 1];
+            int k = cl == 1 ? small(s[off]) : -1;
+            w.id[n] = k >= 0 ? smallCharId[k] : vocab.id(s, off, off + cl, w.hash[n]);
             off += cl;
         }
-        mergeChunk(s, w, n);
-        emitChunk(s, w.start, w.len, w.next, 0, out, prevUnknown);
+        if (n > 1) {
+            mergeChunk(s, w, n);
+        }
+        emitChunk(s, w, out);
     }
 
     /** Whether some token holds the two characters side by side. */
     private boolean mayJoin(char a, char b) {
-        if ((a | b) < 128) {
-            return asciiPairs[a << 7 | b];
+        int ka = small(a);
+        int kb = small(b);
+        if ((ka | kb) >= 0) {
+            return smallInnerPairs[ka * ALPHABET + kb];
+        }
+        if ((innerLeft[a >>> 6] & (1L << a)) == 0 || (innerRight[b >>> 6] & (1L << b)) == 0) {
+            return false;
         }
         return innerPairs.get(((long) a << 16) | b) >= 0;
     }
 
-    /** The merge loop over symbols [0, n) of the scratch arrays. */
-    private void mergeChunk(String s, Scratch w, int n) {
-        int[] start = w.start;
+    /**
+     * The merge loop over symbols [0, n): best (rank, leftmost) pair first, as llama.cpp's
+     * llm_tokenizer_spm. A heap entry is live only while it is the latest one queued for its left symbol
+     * (a merge re-queues the pairs around it), so stale entries are dropped without a lookup.
+     */
+    private void mergeChunk(char[] s, Scratch w, int n) {
         int[] len = w.len;
         int[] prev = w.prev;
         int[] next = w.next;
         int[] hash = w.hash;
+        long[] latest = w.latest;
         LongHeap queue = w.queue;
         queue.clear();
+        latest[n - 1] = -1;
         for (int i = 1; i < n; i++) {
             tryAddBigram(s, w, i - 1, i);
         }
         while (!queue.isEmpty()) {
             long key = queue.pop();
             int left = LongHeap.left(key);
-            if (len[left] == 0) {
-                continue;
-            }
-            int right = next[left];
-            if (right < 0) {
-                continue;
-            }
-            int id = pairId(s, w, left, right);
-            if (id < 0 || mergeRank[id] != LongHeap.priority(key)) {
+            if (len[left] == 0 || latest[left] != key) {
                 continue;   // stale entry: the pair changed since it was queued
             }
+            int right = next[left];
             hash[left] = hash[left] * POW31[len[right]] + hash[right];
             len[left] += len[right];
             len[right] = 0;
+            w.id[left] = w.pairTok[left];
             next[left] = next[right];
             if (next[right] >= 0) {
                 prev[next[right]] = left;
             }
-            tryAddBigram(s, w, prev[left], left);
+            if (prev[left] >= 0) {
+                tryAddBigram(s, w, prev[left], left);
+            }
             tryAddBigram(s, w, left, next[left]);
         }
     }
 
+    /** Queues (left, right) if their joined text is a token; records it as left's live pair. */
+    private void tryAddBigram(char[] s, Scratch w, int left, int right) {
+        int id = right < 0 ? -1 : joinedId(s, w, left, right);
+        if (id < 0) {
+            w.latest[left] = -1;
+            return;
+        }
+        long key = LongHeap.key(mergeRank[id], left);
+        w.latest[left] = key;
+        w.pairTok[left] = id;
+        w.queue.push(key);
+    }
+
     /** Token id of the two symbols' joined text, or -1. */
-    private int pairId(String s, Scratch w, int left, int right) {
-        int n = w.len[left] + w.len[right];
+    private int joinedId(char[] s, Scratch w, int left, int right) {
+        int ll = w.len[left];
+        int lr = w.len[right];
+        if (ll == 1 && lr == 1) {
+            char a = s[w.start[left]];
+            char b = s[w.start[right]];
+            int ka = small(a);
+            int kb = small(b);
+            if ((ka | kb) >= 0) {
+                return smallPairId[ka * ALPHABET + kb];
+            }
+            return pairId.get(((long) a << 16) | b);
+        }
+        int n = ll + lr;
         if (n > maxPieceLength) {
             return -1;
         }
-        return vocab.id(s, w.start[left], w.start[left] + n, w.hash[left] * POW31[w.len[right]] + w.hash[right]);
+        return vocab.id(s, w.start[left], w.start[left] + n, w.hash[left] * POW31[lr] + w.hash[right]);
     }
 
-    /** Ids of the symbols left in a chunk; the unknown-token run state carries across chunks. */
-    private void emitChunk(String s, int[] start, int[] len, int[] next, int from, IntList out, boolean[] prevUnknown) {
-        for (int i = from; i != -1; i = next[i]) {
-            int id = vocab.id(s, start[i], start[i] + len[i]);
+    /** Ids of the symbols left in a chunk: byte tokens or one unknown token per run for the rest. */
+    private void emitChunk(char[] s, Scratch w, IntList out) {
+        for (int i = 0; i != -1; i = w.next[i]) {
+            int id = w.id[i];
             if (id >= 0) {
                 out.add(id);
-                prevUnknown[0] = false;
+                w.prevUnknown = false;
             } else if (byteFallback) {
-                for (byte b : s.substring(start[i], start[i] + len[i]).getBytes(StandardCharsets.UTF_8)) {
-                    out.add(vocab.byteId(b));
-                }
-            } else if (!prevUnknown[0]) {
+                int off = w.start[i];
+                int cp = w.len[i] == 2 ? Character.toCodePoint(s[off], s[off + 1]) : s[off];
+                addUtf8Bytes(cp, out);
+            } else if (!w.prevUnknown) {
                 if (vocab.unk < 0) {
                     throw new TokenizerException("tokenizer: text holds a character outside the vocabulary ("
-                            + s.substring(start[i], start[i] + len[i]) + ") and the vocabulary has neither byte tokens nor an unknown token");
+                            + new String(s, w.start[i], w.len[i]) + ") and the vocabulary has neither byte tokens nor an unknown token");
                 }
                 out.add(vocab.unk);
-                prevUnknown[0] = true;
+                w.prevUnknown = true;
             }
         }
     }
 
-    private void tryAddBigram(String s, Scratch w, int left, int right) {
-        if (left < 0 || right < 0) {
-            return;
-        }
-        int id = pairId(s, w, left, right);
-        if (id >= 0) {
-            w.queue.push(LongHeap.key(mergeRank[id], left));
+    /** The {@code <0xNN>} tokens of a code point's UTF-8 bytes (a lone surrogate is '?', as String.getBytes). */
+    private void addUtf8Bytes(int cp, IntList out) {
+        if (cp < 0x80) {
+            out.add(vocab.byteId(cp));
+        } else if (cp < 0x800) {
+            out.add(vocab.byteId(0xC0 | cp >> 6));
+            out.add(vocab.byteId(0x80 | cp & 0x3F));
+        } else if (Character.isSurrogate((char) cp) && cp < 0x10000) {
+            out.add(vocab.byteId('?'));
+        } else if (cp < 0x10000) {
+            out.add(vocab.byteId(0xE0 | cp >> 12));
+            out.add(vocab.byteId(0x80 | cp >> 6 & 0x3F));
+            out.add(vocab.byteId(0x80 | cp & 0x3F));
+        } else {
+            out.add(vocab.byteId(0xF0 | cp >> 18));
+            out.add(vocab.byteId(0x80 | cp >> 12 & 0x3F));
+            out.add(vocab.byteId(0x80 | cp >> 6 & 0x3F));
+            out.add(vocab.byteId(0x80 | cp & 0x3F));
         }
     }
 

@@ -110,6 +110,11 @@ public final class Vocabulary {
         return table.get(s, from, to, hash);
     }
 
+    /** {@link #id(String, int, int, int)} over a char array. */
+    int id(char[] a, int from, int to, int hash) {
+        return table.get(a, from, to, hash);
+    }
+
     /** Id of the {@code <0xXX>} byte token, or -1. */
     int byteId(int b) {
         return byteIds[b & 0xff];
