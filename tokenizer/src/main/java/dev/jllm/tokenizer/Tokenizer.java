@@ -62,6 +62,11 @@ public final class Tokenizer {
     }
 
     /** "llama" (SentencePiece BPE), "gpt2" (byte-level BPE), "bert" (WordPiece), "hf-bpe". */
+    /** The algorithm behind this tokenizer (tests compare its fast paths with references). */
+    TokenizerModel model() {
+        return model;
+    }
+
     public String modelName() {
         return modelName;
     }

@@ -46,6 +46,28 @@ class PreTokenizerTest {
         }
     }
 
+    /** Random code points from all of Unicode (any plane, unassigned ones, lone surrogates), mixed with ASCII. */
+    @Test
+    void fastSplittersMatchTheRegexesOnRandomUnicode() {
+        Random rnd = new Random(11);
+        for (String name : List.of("gpt2", "llama3")) {
+            PreTokenizer fast = PreTokenizer.forGgufName(name);
+            PreTokenizer reference = fast.referenceOnly(PreTokenizer.BY_NAME.get(name));
+            for (int i = 0; i < 4000; i++) {
+                StringBuilder sb = new StringBuilder();
+                for (int n = rnd.nextInt(31); n > 0; n--) {
+                    switch (rnd.nextInt(4)) {
+                        case 0 -> sb.appendCodePoint(rnd.nextInt(0x110000));
+                        case 1 -> sb.append((char) rnd.nextInt(0x10000));
+                        default -> sb.append((char) (rnd.nextBoolean() ? ' ' + rnd.nextInt(95) : "\t\n\r \u00a0'".charAt(rnd.nextInt(6))));
+                    }
+                }
+                String text = sb.toString();
+                assertEquals(reference.words(text), fast.words(text), name + " on " + LlamaCppVocabTest.escape(text));
+            }
+        }
+    }
+
     /** Llama 3's tokenizer.json Split regex as published (case-insensitive group) = llama.cpp's adaptation. */
     @Test
     void hfLlama3RegexMatchesTheFastSplitter() throws Exception {
