@@ -30,10 +30,12 @@ public final class Activations {
     public final float[] qd;
     /** [n * cols / 32] sums of q over each 32-wide sub-block, or null. */
     public final float[] qsum;
+    /** [n * cols] q as 16-bit integers for Q8_0 activations (the kernels' integer products), else null. */
+    public final short[] qs;
     /** [n * cols] q times its block scale, or null. */
     public final float[] qx;
 
-    private Activations(float[] x, int offset, int n, int cols, int blockSize, float[] q, float[] qd, float[] qsum, float[] qx) {
+    private Activations(float[] x, int offset, int n, int cols, int blockSize, float[] q, float[] qd, float[] qsum, short[] qs, float[] qx) {
         this.x = x;
         this.offset = offset;
         this.n = n;
@@ -42,6 +44,7 @@ public final class Activations {
         this.q = q;
         this.qd = qd;
         this.qsum = qsum;
+        this.qs = qs;
         this.qx = qx;
     }
 
@@ -60,7 +63,7 @@ public final class Activations {
     /** Plain float activations: {@code x[offset + i * cols + c]}. */
     public static Activations floats(float[] x, int offset, int n, int cols) {
         check(x, offset, n, cols);
-        return new Activations(x, offset, n, cols, 0, null, null, null, null);
+        return new Activations(x, offset, n, cols, 0, null, null, null, null, null);
     }
 
     /**
@@ -74,6 +77,7 @@ public final class Activations {
         float[] q = new float[n * cols];     // [n * cols]
         float[] qd = new float[n * cols / 32]; // [n * cols / 32]
         float[] qsum = new float[n * cols / 32];
+        short[] qs = new short[n * cols];    // [n * cols]
         float[] qx = new float[n * cols];    // [n * cols]
         // blocks are independent: large batches (prefill) quantize on the pool
         MatOps.parallelFor(n * cols / 32, PARALLEL_MIN_BLOCKS, (from, to) -> {
@@ -87,6 +91,7 @@ public final class Activations {
                 for (int j = 0; j < 32; j++) {
                     int v = nearestInt(x[src + j] * id);
                     q[b * 32 + j] = v;
+                    qs[b * 32 + j] = (short) v;
                     sum += v;
                 }
                 float dRounded = Float.float16ToFloat(Float.floatToFloat16(d));
@@ -95,7 +100,7 @@ public final class Activations {
                 qsum[b] = sum;
             }
         });
-        return new Activations(x, offset, n, cols, 32, q, qd, qsum, qx);
+        return new Activations(x, offset, n, cols, 32, q, qd, qsum, qs, qx);
     }
 
     /**
@@ -135,7 +140,7 @@ public final class Activations {
                 for (int j = 0; j < 256; j++) qx[b * 256 + j] = q[b * 256 + j] * qd[b];
             }
         });
-        return new Activations(x, offset, n, cols, 256, q, qd, qsum, qx);
+        return new Activations(x, offset, n, cols, 256, q, qd, qsum, null, qx);
     }
 
     /** Round half to even, as ggml's {@code nearest_int} (the 1.5 * 2^23 trick) does. */

@@ -47,6 +47,16 @@ final class FloatVectors {
         return (IntVector) b.castShape(I, 0);
     }
 
+    /** Signed bytes to 16-bit lanes (where products of two 8-bit values are exact). */
+    static ShortVector bytesToShorts(ByteVector b) {
+        return (ShortVector) b.castShape(S, 0);
+    }
+
+    /** Signed 16-bit lanes to F32 lanes. */
+    static FloatVector shortsToF32(ShortVector s) {
+        return (FloatVector) s.castShape(F, 0);
+    }
+
     /** Signed bytes to F32 lanes. */
     static FloatVector bytesToF32(ByteVector b) {
         return (FloatVector) b.castShape(F, 0);

@@ -4,6 +4,7 @@ import dev.jllm.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,11 +13,12 @@ import static dev.jllm.engine.tensor.FloatVectors.B;
 import static dev.jllm.engine.tensor.FloatVectors.F;
 import static dev.jllm.engine.tensor.FloatVectors.L;
 import static dev.jllm.engine.tensor.FloatVectors.LE;
+import static dev.jllm.engine.tensor.FloatVectors.S;
 
 /**
  * Q4_0 weights . Q8_0 activations: per 32-block the low nibbles of the 16 bytes are weights 0..15, the high nibbles
  * weights 16..31, each minus 8; sum(qw * qx) times dw * dx (llama.cpp's ggml_vec_dot_q4_0_q8_0). The nibbles are
- * taken apart in int lanes, and the -8 is applied once per block through the activation block sum:
+ * taken apart and multiplied in 16-bit lanes, and the -8 is applied once per block through the activation block sum:
  * {@code sum((n - 8) * qx) = sum(n * qx) - 8 * sum(qx)}.
  */
 final class Q4_0VectorMatrix extends VectorQuantMatrix {
@@ -27,23 +29,23 @@ final class Q4_0VectorMatrix extends VectorQuantMatrix {
 
     @Override
     float dot(long rowOffset, Activations a, int i) {
-        float[] q = a.q, qd = a.qd, qsum = a.qsum;
+        short[] q = a.qs;
+        float[] qd = a.qd, qsum = a.qsum;
         int q0 = i * cols, d0 = q0 / 32;
         FloatVector acc = FloatVector.zero(F);
         float offset = 0f; // sum over blocks of scale * 8 * sum(qx)
         for (int k = 0; k < cols / 32; k++) {
             long b = rowOffset + 18L * k;
             int qk = q0 + 32 * k;
-            FloatVector s = FloatVector.zero(F);
-            for (int j = 0; j < 16; j += L) {
-                IntVector packed = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, b + 2 + j, LE));
-                FloatVector lo = (FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0);
-                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-                s = lo.fma(FloatVector.fromArray(F, q, qk + j), s);
-                s = hi.fma(FloatVector.fromArray(F, q, qk + 16 + j), s);
-            }
             float scale = Float.float16ToFloat(data.get(I16_LE, b)) * qd[d0 + k];
-            acc = s.fma(FloatVector.broadcast(F, scale), acc);
+            FloatVector scaleV = FloatVector.broadcast(F, scale);
+            for (int j = 0; j < 16; j += L) {
+                // nibbles taken apart in 16-bit lanes; n * qx products and their sums in pairs are exact there
+                ShortVector packed = FloatVectors.bytesToShorts(ByteVector.fromMemorySegment(B, data, b + 2 + j, LE));
+                ShortVector p = packed.and((short) 0xF).mul(ShortVector.fromArray(S, q, qk + j))
+                        .add(packed.lanewise(VectorOperators.ASHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, qk + 16 + j)));
+                acc = FloatVectors.shortsToF32(p).fma(scaleV, acc);
+            }
             offset += scale * 8f * qsum[d0 + k];
         }
         return acc.reduceLanes(VectorOperators.ADD) - offset;

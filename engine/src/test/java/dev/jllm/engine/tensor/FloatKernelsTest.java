@@ -73,7 +73,7 @@ class FloatKernelsTest {
                 MemorySegment data = randomFloats(type, rows * cols, rows * 31L + cols);
                 WeightMatrix fast = WeightMatrices.of(type, data, rows, cols);
                 WeightMatrix ref = WeightMatrices.reference(type, data, rows, cols);
-                for (int n : new int[]{1, 3, 4, 9}) {
+                for (int n : new int[]{1, 3, 7, 8, 13}) {
                     float[] x = randomVector(n * cols + 5, cols);
                     float[] want = new float[n * rows];
                     float[] got = new float[n * rows];
@@ -92,6 +92,26 @@ class FloatKernelsTest {
                     ref.row(r, rowRef, 0);
                     assertEquals(java.util.Arrays.toString(rowRef), java.util.Arrays.toString(rowFast), type + " row " + r);
                 }
+            }
+        }
+    }
+
+    /** Prefill-sized batches ([n][cols] beyond L2) take the tiled path's large row tiles: 37 rows = two tiles of 16 and one of 5. */
+    @Test
+    void largeBatchesOverSeveralRowTilesEqualReference() {
+        int rows = 37, cols = 2051, n = 33;
+        for (GgmlType type : new GgmlType[]{GgmlType.F32, GgmlType.F16, GgmlType.BF16}) {
+            MemorySegment data = randomFloats(type, rows * cols, 3);
+            WeightMatrix fast = WeightMatrices.of(type, data, rows, cols);
+            WeightMatrix ref = WeightMatrices.reference(type, data, rows, cols);
+            float[] x = randomVector(n * cols, 9);
+            float[] want = new float[n * rows], got = new float[n * rows];
+            ref.matmul(ref.prepare(x, 0, n), want, 0, 0, rows);
+            MatOps.matmul(fast, x, n, got);
+            for (int i = 0; i < n; i++) {
+                assertClose(java.util.Arrays.copyOfRange(want, i * rows, (i + 1) * rows),
+                        java.util.Arrays.copyOfRange(got, i * rows, (i + 1) * rows), absDots(ref, x, i * cols),
+                        REORDER_TOLERANCE, type + " n=" + n + " input " + i);
             }
         }
     }

@@ -47,7 +47,7 @@ class QuantKernelsTest {
                     MemorySegment data = quantizedRandom(type, rows, cols, rows * 1000L + cols);
                     WeightMatrix fast = WeightMatrices.of(type, data, rows, cols);
                     QuantMatrix ref = (QuantMatrix) WeightMatrices.reference(type, data, rows, cols);
-                    for (int n : new int[]{1, 3, 4, 6}) {
+                    for (int n : new int[]{1, 3, 7, 8, 13}) {
                         float[] x = FloatKernelsTest.randomVector(n * cols + 3, cols + n);
                         float[] got = new float[n * rows];
                         MatOps.matmul(fast, x, 3, n, got, 0);
@@ -86,6 +86,32 @@ class QuantKernelsTest {
                     fast.row(rows - 1, rowFast, 0);
                     ref.row(rows - 1, rowRef, 0);
                     assertArrayEquals(rowRef, rowFast, type + " row");
+                }
+            }
+        }
+    }
+
+    /** Prefill-sized batches take the tiled path's large row tiles (37 rows = 16 + 16 + 5): same integers as the scalar arithmetic. */
+    @Test
+    void largeBatchesOverSeveralRowTilesEqualScalarQuantizedArithmetic() {
+        int rows = 37, cols = 2048, n = 33;
+        for (GgmlType type : QUANT_TYPES) {
+            MemorySegment data = quantizedRandom(type, rows, cols, 5);
+            WeightMatrix fast = WeightMatrices.of(type, data, rows, cols);
+            QuantMatrix ref = (QuantMatrix) WeightMatrices.reference(type, data, rows, cols);
+            float[] x = FloatKernelsTest.randomVector(n * cols, 13);
+            float[] got = new float[n * rows];
+            MatOps.matmul(fast, x, n, got);
+            Activations q = QuantBlocks.quantizeActivations(type, x, 0, n, cols);
+            float[] deq = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                ref.row(r, deq, 0);
+                for (int i = 0; i < n; i++) {
+                    double absDot = 0;
+                    for (int c = 0; c < cols; c++) absDot += Math.abs(deq[c] * x[i * cols + c]);
+                    float arith = ref.dotQuantized(r, q, i), g = got[i * rows + r];
+                    assertTrue(Math.abs(g - arith) <= QUANT_ARITH_TOLERANCE * absDot + 1e-6,
+                            type + " row " + r + " input " + i + ": fast " + g + " vs scalar quantized " + arith);
                 }
             }
         }
