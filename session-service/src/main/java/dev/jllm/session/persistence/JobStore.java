@@ -57,8 +57,7 @@ public class JobStore implements JobRunner.Store {
      * True if it was stored now.
      */
     public boolean create(String id, String owner, List<JobItem> items, JsonNode metadata, String failure) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return transaction("storing job " + id, c -> {
             try (PreparedStatement j = c.prepareStatement("INSERT INTO jobs (id, owner, status, total, message, metadata, finished_at) "
                     + "VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ? THEN now() END) ON CONFLICT (id) DO NOTHING");
                  PreparedStatement i = c.prepareStatement("INSERT INTO job_items (job_id, item_index, custom_id, url, body) VALUES (?, ?, ?, ?, ?)")) {
@@ -69,31 +68,21 @@ public class JobStore implements JobRunner.Store {
                 j.setString(5, failure);
                 j.setString(6, metadata == null ? null : write(metadata));
                 j.setBoolean(7, failure != null);
-                if (j.executeUpdate() == 0) {
-                    c.rollback();
-                    return false;
+                if (j.executeUpdate() == 0) return false;
+                if (failure != null) return true;
+                for (int n = 0; n < items.size(); n++) {
+                    JobItem item = items.get(n);
+                    i.setString(1, id);
+                    i.setInt(2, n);
+                    i.setString(3, item.customId());
+                    i.setString(4, item.url());
+                    i.setString(5, item.body() == null ? null : write(item.body()));
+                    i.addBatch();
                 }
-                if (failure == null) {
-                    for (int n = 0; n < items.size(); n++) {
-                        JobItem item = items.get(n);
-                        i.setString(1, id);
-                        i.setInt(2, n);
-                        i.setString(3, item.customId());
-                        i.setString(4, item.url());
-                        i.setString(5, item.body() == null ? null : write(item.body()));
-                        i.addBatch();
-                    }
-                    i.executeBatch();
-                }
-                c.commit();
+                i.executeBatch();
                 return true;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("storing job " + id + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 
     public Optional<JobView> find(String id, String owner) {
@@ -128,8 +117,7 @@ public class JobStore implements JobRunner.Store {
      * already ended stays as it was.
      */
     public boolean cancel(String id, String owner) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return transaction("cancelling job " + id, c -> {
             try (PreparedStatement q = c.prepareStatement("SELECT owner FROM jobs WHERE id = ? FOR UPDATE");
                  PreparedStatement j = c.prepareStatement("UPDATE jobs SET status = 'cancelled', finished_at = now() "
                          + "WHERE id = ? AND status IN ('queued', 'running')");
@@ -137,25 +125,16 @@ public class JobStore implements JobRunner.Store {
                          + "WHERE job_id = ? AND status = 'pending'")) {
                 q.setString(1, id);
                 try (ResultSet rs = q.executeQuery()) {
-                    if (!rs.next() || (owner != null && !owner.equals(rs.getString(1)))) {
-                        c.rollback();
-                        return false;
-                    }
+                    if (!rs.next() || (owner != null && !owner.equals(rs.getString(1)))) return false;
                 }
                 j.setString(1, id);
                 if (j.executeUpdate() > 0) {
                     i.setString(1, id);
                     i.executeUpdate();
                 }
-                c.commit();
                 return true;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cancelling job " + id + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 
     /** Deletes jobs that finished more than {@code ttl} ago and whose end was published; returns how many. */
@@ -193,8 +172,7 @@ public class JobStore implements JobRunner.Store {
 
     @Override
     public int startAttempt(String jobId, int index) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return transaction("starting job item " + jobId + "/" + index, c -> {
             try (PreparedStatement i = c.prepareStatement("UPDATE job_items SET attempts = attempts + 1, not_before = NULL "
                     + "WHERE job_id = ? AND item_index = ? AND status = 'pending' RETURNING attempts");
                  PreparedStatement j = c.prepareStatement("UPDATE jobs SET status = 'running', started_at = now() "
@@ -209,22 +187,15 @@ public class JobStore implements JobRunner.Store {
                     j.setString(1, jobId);
                     j.executeUpdate();
                 }
-                c.commit();
                 return attempt;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("starting job item " + jobId + "/" + index + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 
     @Override
     public boolean finish(String jobId, int index, String status, String response, String error) {
         boolean ok = COMPLETED.equals(status);
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return transaction("finishing job item " + jobId + "/" + index, c -> {
             try (PreparedStatement i = c.prepareStatement("UPDATE job_items SET status = ?, response = ?, error = ?, finished_at = now() "
                     + "WHERE job_id = ? AND item_index = ? AND status = 'pending'");
                  PreparedStatement j = c.prepareStatement("UPDATE jobs SET completed = completed + ?, failed = failed + ?, "
@@ -236,23 +207,14 @@ public class JobStore implements JobRunner.Store {
                 i.setString(3, error);
                 i.setString(4, jobId);
                 i.setInt(5, index);
-                if (i.executeUpdate() == 0) {
-                    c.rollback();
-                    return false;
-                }
+                if (i.executeUpdate() == 0) return false;
                 j.setInt(1, ok ? 1 : 0);
                 j.setInt(2, ok ? 0 : 1);
                 j.setString(3, jobId);
                 j.executeUpdate();
-                c.commit();
                 return true;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("finishing job item " + jobId + "/" + index + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 
     @Override
@@ -325,6 +287,28 @@ public class JobStore implements JobRunner.Store {
             u.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("marking a job result published failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Work on one connection in one transaction: committed if it returns, rolled back if it throws. */
+    @FunctionalInterface
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T transaction(String what, Work<T> work) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(what + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -17,6 +17,8 @@ import dev.jllm.openai.ApiError;
 import dev.jllm.openai.JobRequestParser;
 import dev.jllm.openai.ParsedRequest;
 
+import org.jboss.logging.Logger;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -45,6 +47,7 @@ import java.util.function.LongSupplier;
  * attempt, and results not yet acknowledged by the broker are published again (at least once).
  */
 public final class JobRunner {
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
     /** The "gateway" job items are addressed to; no gateway instance uses it. */
     public static final String GATEWAY_ID = "jobs";
     /** Generation events waiting for the runner beyond this are dropped (their items time out and retry). */
@@ -251,11 +254,15 @@ public final class JobRunner {
     private void retry(Attempt a, ObjectNode error, boolean cancel) {
         remove(a);
         if (cancel) pipeline.cancel(new GenerationCancelled(a.requestId, a.requestId, "job item retried"));
+        String why = error.at("/error/message").asText();
         if (a.number >= settings.maxAttempts()) {
+            LOG.warnf("job item %s/%d failed after %d attempts: %s", a.item.jobId(), a.item.index(), a.number, why);
             finish(a, JobItemCompleted.FAILED, null, error);
             return;
         }
         long backoff = Math.min(settings.retryBackoff().toMillis() << Math.min(a.number - 1, 20), settings.retryBackoffMax().toMillis());
+        LOG.infof("job item %s/%d: attempt %d ended (%s); attempt %d in %d ms", a.item.jobId(), a.item.index(), a.number, why,
+                a.number + 1, backoff);
         store.retryAfter(a.item.jobId(), a.item.index(), Duration.ofMillis(backoff));
     }
 
