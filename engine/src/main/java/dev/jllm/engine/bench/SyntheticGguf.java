@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -29,36 +31,68 @@ public final class SyntheticGguf {
     private SyntheticGguf() {
     }
 
-    /** llama.cpp's {@code general.file_type} (LLAMA_FTYPE_*) for a file whose matrices are all {@code type}. */
-    static int fileType(GgmlType type) {
-        return switch (type) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-            case Q4_K -> 14; // MOSTLY_Q4_K_S (all matrices Q4_K)
-            case Q6_K -> 18;
-            case BF16 -> 32;
-            default -> throw new IllegalArgumentException("synthetic models support F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K; got " + type);
-        };
+    /** Writes the model with every matrix in {@code type}; returns the number of bytes of tensor data. */
+    public static long write(Shapes s, GgmlType type, Path out, long seed) throws IOException {
+        return write(s, new WeightMix.Uniform(type), out, seed);
+    }
+
+    /** One tensor of the file: a matrix ({@code type} quantized), a norm vector or the RoPE factors (F32). */
+    private record Tensor(String name, GgmlType type, Kind kind, long... shape) {
+        enum Kind { MATRIX, NORM, ROPE_FACTORS }
+
+        int cols() {
+            return (int) shape[0];
+        }
+    }
+
+    /** The tensors in llama.cpp's order, each matrix in the type {@code mix} gives it. */
+    private static List<Tensor> tensors(Shapes s, WeightMix mix) {
+        int q = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
+        List<Tensor> t = new ArrayList<>();
+        t.add(matrix(mix, s, "token_embd.weight", -1, s.dim(), s.vocab()));
+        if (s.ropeScalingFactor() > 0) t.add(new Tensor("rope_freqs.weight", GgmlType.F32, Tensor.Kind.ROPE_FACTORS, s.headDim() / 2));
+        for (int l = 0; l < s.layers(); l++) {
+            String b = "blk." + l + ".";
+            t.add(new Tensor(b + "attn_norm.weight", GgmlType.F32, Tensor.Kind.NORM, s.dim()));
+            t.add(matrix(mix, s, b + "attn_q.weight", l, s.dim(), q));
+            t.add(matrix(mix, s, b + "attn_k.weight", l, s.dim(), kv));
+            t.add(matrix(mix, s, b + "attn_v.weight", l, s.dim(), kv));
+            t.add(matrix(mix, s, b + "attn_output.weight", l, q, s.dim()));
+            t.add(new Tensor(b + "ffn_norm.weight", GgmlType.F32, Tensor.Kind.NORM, s.dim()));
+            if (s.experts() > 0) {
+                t.add(new Tensor(b + "ffn_gate_inp.weight", GgmlType.F32, Tensor.Kind.MATRIX, s.dim(), s.experts()));
+                t.add(matrix(mix, s, b + "ffn_gate_exps.weight", l, s.dim(), s.ffn(), s.experts()));
+                t.add(matrix(mix, s, b + "ffn_down_exps.weight", l, s.ffn(), s.dim(), s.experts()));
+                t.add(matrix(mix, s, b + "ffn_up_exps.weight", l, s.dim(), s.ffn(), s.experts()));
+            } else {
+                t.add(matrix(mix, s, b + "ffn_gate.weight", l, s.dim(), s.ffn()));
+                t.add(matrix(mix, s, b + "ffn_down.weight", l, s.ffn(), s.dim()));
+                t.add(matrix(mix, s, b + "ffn_up.weight", l, s.dim(), s.ffn()));
+            }
+        }
+        t.add(new Tensor("output_norm.weight", GgmlType.F32, Tensor.Kind.NORM, s.dim()));
+        if (!s.tiedEmbeddings()) t.add(matrix(mix, s, "output.weight", -1, s.dim(), s.vocab()));
+        return t;
+    }
+
+    private static Tensor matrix(WeightMix mix, Shapes s, String name, int layer, long... shape) {
+        GgmlType type = mix.typeOf(name, layer, s);
+        if (shape[0] % type.blockSize != 0) {
+            throw new IllegalArgumentException("shape " + s.name() + ": row length " + shape[0] + " of " + name
+                    + " is not a multiple of the " + type + " block size " + type.blockSize);
+        }
+        return new Tensor(name, type, Tensor.Kind.MATRIX, shape);
     }
 
     /** Writes the model and returns the number of bytes of tensor data. */
-    public static long write(Shapes s, GgmlType type, Path out, long seed) throws IOException {
-        fileType(type);
-        int q = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
-        for (int len : new int[]{s.dim(), q, s.ffn()}) {
-            if (len % type.blockSize != 0) {
-                throw new IllegalArgumentException("shape " + s.name() + ": row length " + len + " is not a multiple of the "
-                        + type + " block size " + type.blockSize);
-            }
-        }
+    public static long write(Shapes s, WeightMix mix, Path out, long seed) throws IOException {
+        List<Tensor> tensors = tensors(s, mix);
         long dataBytes = 0;
         try (GgufWriter w = new GgufWriter(out)) {
             w.putString("general.architecture", "llama")
                     .putString("general.type", "model")
                     .putString("general.name", "jllm synthetic " + s.name())
-                    .putU32("general.file_type", fileType(type))
+                    .putU32("general.file_type", mix.fileType())
                     .putU32("general.quantization_version", 2)
                     .putU32("llama.block_count", s.layers())
                     .putU32("llama.context_length", s.context())
@@ -78,57 +112,20 @@ public final class SyntheticGguf {
             if (s.slidingWindow() > 0) w.putU32("llama.attention.sliding_window", s.slidingWindow());
             w.putString("tokenizer.ggml.model", "no_vocab");
 
-            // tensor table, in llama.cpp's order
-            w.addTensor("token_embd.weight", type, s.dim(), s.vocab());
-            float[] ropeFactors = s.ropeScalingFactor() > 0 ? llama3RopeFactors(s) : null;
-            if (ropeFactors != null) w.addTensor("rope_freqs.weight", GgmlType.F32, ropeFactors.length);
-            for (int l = 0; l < s.layers(); l++) {
-                String b = "blk." + l + ".";
-                w.addTensor(b + "attn_norm.weight", GgmlType.F32, s.dim());
-                w.addTensor(b + "attn_q.weight", type, s.dim(), q);
-                w.addTensor(b + "attn_k.weight", type, s.dim(), kv);
-                w.addTensor(b + "attn_v.weight", type, s.dim(), kv);
-                w.addTensor(b + "attn_output.weight", type, q, s.dim());
-                w.addTensor(b + "ffn_norm.weight", GgmlType.F32, s.dim());
-                if (s.experts() > 0) {
-                    w.addTensor(b + "ffn_gate_inp.weight", GgmlType.F32, s.dim(), s.experts());
-                    w.addTensor(b + "ffn_gate_exps.weight", type, s.dim(), s.ffn(), s.experts());
-                    w.addTensor(b + "ffn_down_exps.weight", type, s.ffn(), s.dim(), s.experts());
-                    w.addTensor(b + "ffn_up_exps.weight", type, s.dim(), s.ffn(), s.experts());
-                } else {
-                    w.addTensor(b + "ffn_gate.weight", type, s.dim(), s.ffn());
-                    w.addTensor(b + "ffn_down.weight", type, s.ffn(), s.dim());
-                    w.addTensor(b + "ffn_up.weight", type, s.dim(), s.ffn());
-                }
-            }
-            w.addTensor("output_norm.weight", GgmlType.F32, s.dim());
-            if (!s.tiedEmbeddings()) w.addTensor("output.weight", type, s.dim(), s.vocab());
+            for (Tensor t : tensors) w.addTensor(t.name(), t.type(), t.shape());
             w.writeHeader();
 
-            // data, same order
-            dataBytes += matrix(w, "token_embd.weight", type, s.dim(), seed);
-            if (ropeFactors != null) w.writeTensor("rope_freqs.weight", ropeFactors);
-            for (int l = 0; l < s.layers(); l++) {
-                String b = "blk." + l + ".";
-                dataBytes += norm(w, b + "attn_norm.weight", s.dim(), seed);
-                dataBytes += matrix(w, b + "attn_q.weight", type, s.dim(), seed);
-                dataBytes += matrix(w, b + "attn_k.weight", type, s.dim(), seed);
-                dataBytes += matrix(w, b + "attn_v.weight", type, s.dim(), seed);
-                dataBytes += matrix(w, b + "attn_output.weight", type, q, seed);
-                dataBytes += norm(w, b + "ffn_norm.weight", s.dim(), seed);
-                if (s.experts() > 0) {
-                    dataBytes += matrix(w, b + "ffn_gate_inp.weight", GgmlType.F32, s.dim(), seed);
-                    dataBytes += matrix(w, b + "ffn_gate_exps.weight", type, s.dim(), seed);
-                    dataBytes += matrix(w, b + "ffn_down_exps.weight", type, s.ffn(), seed);
-                    dataBytes += matrix(w, b + "ffn_up_exps.weight", type, s.dim(), seed);
-                } else {
-                    dataBytes += matrix(w, b + "ffn_gate.weight", type, s.dim(), seed);
-                    dataBytes += matrix(w, b + "ffn_down.weight", type, s.ffn(), seed);
-                    dataBytes += matrix(w, b + "ffn_up.weight", type, s.dim(), seed);
-                }
+            for (Tensor t : tensors) {
+                dataBytes += switch (t.kind()) {
+                    case MATRIX -> matrix(w, t.name(), t.type(), t.cols(), seed);
+                    case NORM -> norm(w, t.name(), t.cols(), seed);
+                    case ROPE_FACTORS -> {
+                        float[] f = llama3RopeFactors(s);
+                        w.writeTensor(t.name(), f);
+                        yield 4L * f.length;
+                    }
+                };
             }
-            dataBytes += norm(w, "output_norm.weight", s.dim(), seed);
-            if (!s.tiedEmbeddings()) dataBytes += matrix(w, "output.weight", type, s.dim(), seed);
         }
         return dataBytes;
     }

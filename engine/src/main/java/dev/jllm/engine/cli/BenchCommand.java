@@ -8,11 +8,11 @@ import dev.jllm.engine.bench.Bandwidth;
 import dev.jllm.engine.bench.MatvecBench;
 import dev.jllm.engine.bench.Shapes;
 import dev.jllm.engine.bench.SyntheticGguf;
+import dev.jllm.engine.bench.WeightMix;
 import dev.jllm.engine.kv.KvCache;
 import dev.jllm.engine.kv.KvCacheOptions;
 import dev.jllm.engine.kv.KvType;
 import dev.jllm.engine.tensor.MatOps;
-import dev.jllm.gguf.GgmlType;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -34,7 +34,7 @@ import java.util.SplittableRandom;
  * the shape, no attention or norms).
  */
 public final class BenchCommand {
-    public static final String USAGE = "(--model FILE | --synthetic SHAPE --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K) "
+    public static final String USAGE = "(--model FILE | --synthetic SHAPE --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M) "
             + "[--prompt 512] [--gen 128] [--batch 1] [--threads N] [--kv F32|F16] [--matvec] [--bandwidth-mb 1024]";
     /** STREAM-like copy buffer, MB: far larger than any cache. */
     private static final int BANDWIDTH_BUFFER_MB = 1024;
@@ -54,11 +54,11 @@ public final class BenchCommand {
             throw new Args.UsageException("bench: give exactly one of --model FILE and --synthetic SHAPE");
         }
         Shapes shape = null;
-        GgmlType type = null;
+        WeightMix type = null;
         if (args.has("synthetic")) {
             try {
                 shape = Shapes.named(args.require("synthetic"));
-                type = GgmlType.valueOf(args.require("type").toUpperCase(Locale.ROOT));
+                type = WeightMix.named(args.require("type"));
             } catch (IllegalArgumentException e) {
                 throw new Args.UsageException("bench: " + e.getMessage());
             }
@@ -67,14 +67,16 @@ public final class BenchCommand {
         if (bandwidthMb < 1) throw new Args.UsageException("bench: --bandwidth-mb must be >= 1");
         Bandwidth.Result bw = Bandwidth.measure((long) bandwidthMb << 20, BANDWIDTH_RUNS);
         if (args.flag("matvec")) {
-            if (shape == null) throw new Args.UsageException("bench: --matvec needs --synthetic SHAPE --type T");
+            if (shape == null || !(type instanceof WeightMix.Uniform uniform)) {
+                throw new Args.UsageException("bench: --matvec needs --synthetic SHAPE --type T (a single type)");
+            }
             int[] batches = batch == 1 ? new int[]{1} : new int[]{1, batch};
-            System.out.println(MatvecBench.run(shape, type, batches, Math.max(3, Math.min(gen, 9)), bw));
+            System.out.println(MatvecBench.run(shape, uniform.type(), batches, Math.max(3, Math.min(gen, 9)), bw));
             return 0;
         }
         Path model;
         if (shape != null) {
-            model = Path.of(System.getProperty("java.io.tmpdir"), "jllm-bench-" + shape.name() + "-" + type + ".gguf");
+            model = Path.of(System.getProperty("java.io.tmpdir"), "jllm-bench-" + shape.name() + "-" + type.name() + ".gguf");
             if (!Files.exists(model)) SyntheticGguf.write(shape, type, model, args.getLong("seed", 1));
         } else {
             model = Path.of(args.require("model"));
@@ -89,7 +91,7 @@ public final class BenchCommand {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 
-    static String measure(Path modelPath, Shapes shape, GgmlType type, int prompt, int gen, int batch, KvType kvType,
+    static String measure(Path modelPath, Shapes shape, WeightMix type, int prompt, int gen, int batch, KvType kvType,
                           Bandwidth.Result bw) throws Exception {
         long heapBefore = heapUsed();
         long t0 = System.nanoTime();
@@ -148,7 +150,7 @@ public final class BenchCommand {
                             + "\"copy_bandwidth_gb_s\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"bound_tokens_per_s\":%.3f,"
                             + "\"decode_fraction_of_bound\":%.3f,\"decode_fraction_of_read_bandwidth\":%.3f,"
                             + "\"decode_cpu_share\":%.2f,\"decode_tokens_per_cpu_s\":%.3f,\"system_load_average\":%.2f,\"load_s\":%.3f,\"heap_used_mb\":%.1f,\"weights_gb\":%.3f,\"heap_mb_per_weight_gb\":%.2f}",
-                    shape == null ? "null" : "\"" + shape.name() + "\"", type == null ? "null" : "\"" + type + "\"",
+                    shape == null ? "null" : "\"" + shape.name() + "\"", type == null ? "null" : "\"" + type.name() + "\"",
                     model.backend(), MatOps.threads(), batch, prompt, gen, kvType,
                     batch * prompt / prefillSeconds, decodeTps, batch * gen / decodeSeconds, medianStep * 1e3, weightBytes,
                     bw.copyBytesPerSecond() / 1e9, bw.readBytesPerSecond() / 1e9, bw.copyBytesPerSecond() / weightBytes,

@@ -2,17 +2,20 @@ package dev.jllm.engine.cli;
 
 import dev.jllm.engine.bench.Shapes;
 import dev.jllm.engine.bench.SyntheticGguf;
-import dev.jllm.gguf.GgmlType;
+import dev.jllm.engine.bench.WeightMix;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** {@code engine synth --shape NAME --type T --out FILE.gguf [--seed N]}: writes a random-weight GGUF of a named shape. */
+/**
+ * {@code engine synth --shape NAME --type T --out FILE.gguf [--seed N]}: writes a random-weight GGUF of a named shape,
+ * every matrix in type T or in llama.cpp's Q4_K_M mix ({@link WeightMix}).
+ */
 public final class SynthCommand {
     public static final String USAGE = "--shape " + String.join("|", Shapes.ALL.stream().map(Shapes::name).toList())
-            + " --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K --out FILE.gguf [--seed N]";
+            + " --type F32|F16|BF16|Q8_0|Q4_0|Q4_K|Q6_K|Q4_K_M --out FILE.gguf [--seed N]";
 
     private SynthCommand() {
     }
@@ -20,10 +23,10 @@ public final class SynthCommand {
     public static int run(List<String> argList) throws Exception {
         Args args = new Args("synth", argList, Set.of("shape", "type", "out", "seed"), Set.of());
         Shapes shape;
-        GgmlType type;
+        WeightMix type;
         try {
             shape = Shapes.named(args.require("shape"));
-            type = GgmlType.valueOf(args.require("type").toUpperCase(Locale.ROOT));
+            type = WeightMix.named(args.require("type"));
         } catch (IllegalArgumentException e) {
             throw new Args.UsageException("synth: " + e.getMessage());
         }
@@ -34,7 +37,7 @@ public final class SynthCommand {
         StringBuilder json = new StringBuilder("{\"out\":");
         Json.quote(json, out.toString());
         json.append(String.format(Locale.ROOT, ",\"shape\":\"%s\",\"type\":\"%s\",\"tensor_bytes\":%d,\"seconds\":%.2f}",
-                shape.name(), type, bytes, (System.nanoTime() - t0) * 1e-9));
+                shape.name(), type.name(), bytes, (System.nanoTime() - t0) * 1e-9));
         System.out.println(json);
         return 0;
     }

@@ -128,6 +128,43 @@ class SyntheticGgufTest {
         }
     }
 
+    /**
+     * llama.cpp's Q4_K_M rule (use_more_bits: layers below n/8, from 7n/8 on, and every third from n/8 + 2) worked out by
+     * hand: of 16 layers, 0, 1, 4, 7, 10, 13, 14 and 15 get Q6_K attn_v and ffn_down; of 2 layers, layer 1.
+     */
+    @Test
+    void q4kmMixFollowsLlamaCppRules() throws Exception {
+        java.util.Set<Integer> sixteen = java.util.Set.of(0, 1, 4, 7, 10, 13, 14, 15);
+        for (int l = 0; l < 16; l++) {
+            assertEquals(sixteen.contains(l), WeightMix.Q4KM.useMoreBits(l, 16), "layer " + l + " of 16");
+        }
+        Path p = dir.resolve("q4km.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-llama"), WeightMix.named("Q4_K_M"), p, 2);
+        try (GgufFile f = GgufFile.open(p)) {
+            assertEquals(15, f.getLong("general.file_type"));
+            assertEquals(GgmlType.Q4_K, f.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("output.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.attn_v.weight").type());
+            assertEquals(GgmlType.Q4_K, f.tensor("blk.0.ffn_down.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, f.tensor("blk.1.ffn_down.weight").type());
+            for (String t : new String[]{"attn_q", "attn_k", "attn_output", "ffn_gate", "ffn_up"}) {
+                assertEquals(GgmlType.Q4_K, f.tensor("blk.1." + t + ".weight").type(), t);
+            }
+        }
+        try (LanguageModel m = Models.load(p)) {
+            float[] logits = m.forward(m.newCache(new dev.jllm.engine.kv.KvCacheOptions(dev.jllm.engine.kv.KvType.F32, 16)), 1, 2, 3);
+            for (float v : logits) assertTrue(Float.isFinite(v), "Q4_K_M logits finite");
+        }
+        Path tied = dir.resolve("q4km-tied.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-llama3"), WeightMix.named("q4_k_m"), tied, 2);
+        try (GgufFile f = GgufFile.open(tied)) {
+            assertEquals(GgmlType.Q6_K, f.tensor("token_embd.weight").type(), "tied embedding is the output projection");
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> SyntheticGguf.write(Shapes.named("mixtral-8x7b"), WeightMix.named("Q4_K_M"), dir.resolve("m.gguf"), 1));
+    }
+
     @Test
     void unknownShapesAndTypesAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Shapes.named("llama-9000"));
