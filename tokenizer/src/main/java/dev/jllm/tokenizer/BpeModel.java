@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Rank-ordered BPE over a merge list, in two flavours:
@@ -21,7 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * candidate pairs in a heap: O(n log n) per word.
  */
 final class BpeModel implements TokenizerModel {
-    private static final int CACHE_LIMIT = 1 << 16;
+    private static final int CACHE_WORDS = 1 << 15;   // slots of the pre-token -> ids cache
     private static final int[] EMPTY = new int[0];
 
     private final Vocabulary vocab;
@@ -40,7 +39,8 @@ final class BpeModel implements TokenizerModel {
     private final String[] extraSymbols;     // merge results that are no token: symbol ids n_vocab + i
     private final int[] byteSymbol = new int[256];   // byte-level: symbol id of each byte's character
     private final byte[][] decoded;          // [n_vocab][*]
-    private final Map<String, int[]> cache = new ConcurrentHashMap<>(1 << 14);
+    private final int[] bytePairRank = new int[1 << 16];   // [256 * 256] byte-level: rank of the pair of byte symbols, -1
+    private final WordCache cache = new WordCache(CACHE_WORDS);
 
     /** Text normalization of the character-level flavour (HF normalizers / Metaspace). */
     interface Normalizer {
@@ -76,6 +76,11 @@ final class BpeModel implements TokenizerModel {
         this.extraSymbols = extraList.toArray(new String[0]);
         for (int b = 0; b < 256; b++) {
             byteSymbol[b] = symbolId(String.valueOf(ByteLevel.BYTE_TO_CHAR[b]), extra, extraList);
+        }
+        for (int ab = 0; ab < bytePairRank.length; ab++) {
+            int l = byteSymbol[ab >>> 8];
+            int r = byteSymbol[ab & 0xff];
+            bytePairRank[ab] = l < vocab.size() && r < vocab.size() ? rank(l, r) : -1;
         }
         this.decoded = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
@@ -146,21 +151,19 @@ final class BpeModel implements TokenizerModel {
         }
         int start = 0;
         for (int end : pre.split(text)) {
-            String word = text.substring(start, end);
-            start = end;
-            int[] ids = cache.get(word);
+            int h = WordCache.hash(text, start, end);
+            int[] ids = cache.get(text, start, end, h);
             if (ids == null) {
+                String word = text.substring(start, end);
                 IntList ws = new IntList(word.length() + 2);
                 encodeWord(word, w, ws);
                 ids = ws.toArray();
-                if (cache.size() >= CACHE_LIMIT) {
-                    cache.clear();
-                }
-                cache.put(word, ids);
+                cache.put(word, h, ids);
             }
             for (int id : ids) {
                 out.add(id);
             }
+            start = end;
         }
     }
 
@@ -190,6 +193,7 @@ final class BpeModel implements TokenizerModel {
         int[] prev = new int[64];       // [n]
         int[] next = new int[64];       // [n]
         long[] latest = new long[64];   // [n] heap key of the live pair starting here; -1 = none or merged away
+        byte[] bytes;                   // [n] byte-level: the word's UTF-8 bytes (one per symbol); null otherwise
         final LongHeap queue = new LongHeap(64);
 
         void ensure(int n) {
@@ -239,8 +243,18 @@ final class BpeModel implements TokenizerModel {
         }
         queue.clear();
         latest[n - 1] = -1;
-        for (int i = 1; i < n; i++) {
-            addPair(w, i - 1, i);
+        if (w.bytes != null) {   // byte-level word: the first pairs come from the byte-pair table
+            for (int i = 1; i < n; i++) {
+                int rank = bytePairRank[(w.bytes[i - 1] & 0xff) << 8 | (w.bytes[i] & 0xff)];
+                latest[i - 1] = rank < 0 ? -1 : LongHeap.key(rank, i - 1);
+                if (rank >= 0) {
+                    queue.push(latest[i - 1]);
+                }
+            }
+        } else {
+            for (int i = 1; i < n; i++) {
+                addPair(w, i - 1, i);
+            }
         }
         while (!queue.isEmpty()) {
             long key = queue.pop();
@@ -301,6 +315,7 @@ final class BpeModel implements TokenizerModel {
     private int byteSymbols(String word, Scratch w) {
         byte[] bytes = word.getBytes(StandardCharsets.UTF_8);
         w.ensure(bytes.length);
+        w.bytes = bytes;
         for (int i = 0; i < bytes.length; i++) {
             int s = byteSymbol[bytes[i] & 0xff];
             w.sym[i] = s < vocab.size() ? s : -1;
@@ -312,6 +327,7 @@ final class BpeModel implements TokenizerModel {
     private int charSymbols(String word, Scratch w) {
         int[] sym = initialSymbols(word);
         w.ensure(sym.length);
+        w.bytes = null;
         System.arraycopy(sym, 0, w.sym, 0, sym.length);
         return sym.length;
     }

@@ -33,4 +33,9 @@ final class IntList {
     int[] toArray() {
         return Arrays.copyOf(a, n);
     }
+
+    /** The ids from index {@code from} on. */
+    int[] toArray(int from) {
+        return Arrays.copyOfRange(a, from, n);
+    }
 }

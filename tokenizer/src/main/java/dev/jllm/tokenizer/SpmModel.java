@@ -15,6 +15,7 @@ final class SpmModel implements TokenizerModel {
     private static final char SPACE_MARK = '\u2581';
 
     private static final int ALPHABET = 129;   // the small alphabet of the pair tables: ASCII + '▁'
+    private static final int CACHE_CHUNKS = 1 << 15;   // slots of the chunk -> ids cache
 
     private final Vocabulary vocab;
     private final boolean addSpacePrefix;
@@ -35,9 +36,10 @@ final class SpmModel implements TokenizerModel {
     private final long[] innerLeft = new long[1 << 10];    // [65536 bits] char occurs before another inside a token
     private final long[] innerRight = new long[1 << 10];   // [65536 bits] char occurs after another inside a token
     // token ids of one- and two-char texts, so the first merge round needs no string lookup
-    private final int[] smallCharId = new int[ALPHABET];                 // [129] id of the one-char token, -1
+    private final int[] charId = new int[1 << 16];                       // [65536] id of the one-char token, -1
     private final int[] smallPairId = new int[ALPHABET * ALPHABET];      // [129 * 129] id of the two-char token, -1
     private final BpeModel.LongIntMap pairId;          // (char a << 16 | char b) -> id of the two-char token
+    private final WordCache cache = new WordCache(CACHE_CHUNKS);   // chunks of two or more chars -> ids
 
     SpmModel(Vocabulary vocab, boolean addSpacePrefix) {
         this.vocab = vocab;
@@ -62,7 +64,7 @@ final class SpmModel implements TokenizerModel {
         this.maxPieceLength = Math.min(maxLen, POW31.length - 1);
         this.innerPairs = new BpeModel.LongIntMap(vocab.size() * 4);
         this.pairId = new BpeModel.LongIntMap(vocab.size());
-        java.util.Arrays.fill(smallCharId, -1);
+        java.util.Arrays.fill(charId, -1);
         java.util.Arrays.fill(smallPairId, -1);
         for (int id = 0; id < vocab.size(); id++) {
             String p = vocab.piece(id);
@@ -79,8 +81,8 @@ final class SpmModel implements TokenizerModel {
         }
         for (int id = vocab.size() - 1; id >= 0; id--) {   // descending: the first id wins for duplicate pieces
             String p = vocab.piece(id);
-            if (p.length() == 1 && small(p.charAt(0)) >= 0) {
-                smallCharId[small(p.charAt(0))] = id;
+            if (p.length() == 1) {
+                charId[p.charAt(0)] = id;
             } else if (p.length() == 2 && small(p.charAt(0)) >= 0 && small(p.charAt(1)) >= 0) {
                 smallPairId[small(p.charAt(0)) * ALPHABET + small(p.charAt(1))] = id;
             }
@@ -139,7 +141,7 @@ final class SpmModel implements TokenizerModel {
         for (int off = 0; off < n; ) {
             int end = off + (Character.isHighSurrogate(s[off]) && off + 1 < n && Character.isLowSurrogate(s[off + 1]) ? 2 : 1);
             if (end == n || !mayJoin(s[end - 1], s[end])) {
-                encodeChunk(s, chunkStart, end, w, out);
+                encodeChunkCached(s, chunkStart, end, w, out);
                 chunkStart = end;
             }
             off = end;
@@ -174,8 +176,32 @@ final class SpmModel implements TokenizerModel {
         }
     }
 
-    /** Symbols of s[from, to) (one per code point), merged, emitted. */
-    private void encodeChunk(char[] s, int from, int to, Scratch w, IntList out) {
+    /**
+     * A chunk through the cache: chunks repeat (words, code, indentation). A chunk that met a character
+     * outside a vocabulary without byte tokens is not cached (its unknown token fuses with its neighbours').
+     */
+    private void encodeChunkCached(char[] s, int from, int to, Scratch w, IntList out) {
+        if (to - from < 2) {
+            encodeChunk(s, from, to, w, out);
+            return;
+        }
+        int h = WordCache.hash(s, from, to);
+        int[] ids = cache.get(s, from, to, h);
+        if (ids != null) {
+            for (int id : ids) {
+                out.add(id);
+            }
+            w.prevUnknown = false;
+            return;
+        }
+        int mark = out.size();
+        if (encodeChunk(s, from, to, w, out) || byteFallback) {
+            cache.put(s, from, to, h, out.toArray(mark));
+        }
+    }
+
+    /** Symbols of s[from, to) (one per code point), merged, emitted; false if a symbol became the unknown token. */
+    private boolean encodeChunk(char[] s, int from, int to, Scratch w, IntList out) {
         w.ensure(to - from);
         int n = 0;
         for (int off = from; off < to; n++) {
@@ -185,14 +211,13 @@ final class SpmModel implements TokenizerModel {
             w.prev[n] = n - 1;
             w.next[n] = off + cl < to ? n + 1 : -1;
             w.hash[n] = cl == 1 ? s[off] : 31 * s[off] + s[off + 1];
-            int k = cl == 1 ? small(s[off]) : -1;
-            w.id[n] = k >= 0 ? smallCharId[k] : vocab.id(s, off, off + cl, w.hash[n]);
+            w.id[n] = cl == 1 ? charId[s[off]] : vocab.id(s, off, off + cl, w.hash[n]);
             off += cl;
         }
         if (n > 1) {
             mergeChunk(s, w, n);
         }
-        emitChunk(s, w, out);
+        return emitChunk(s, w, out);
     }
 
     /** Whether some token holds the two characters side by side. */
@@ -281,8 +306,9 @@ final class SpmModel implements TokenizerModel {
         return vocab.id(s, w.start[left], w.start[left] + n, w.hash[left] * POW31[lr] + w.hash[right]);
     }
 
-    /** Ids of the symbols left in a chunk: byte tokens or one unknown token per run for the rest. */
-    private void emitChunk(char[] s, Scratch w, IntList out) {
+    /** Ids of the symbols left in a chunk: byte tokens or one unknown token per run for the rest; false if unknown. */
+    private boolean emitChunk(char[] s, Scratch w, IntList out) {
+        boolean known = true;
         for (int i = 0; i != -1; i = w.next[i]) {
             int id = w.id[i];
             if (id >= 0) {
@@ -299,8 +325,12 @@ final class SpmModel implements TokenizerModel {
                 }
                 out.add(vocab.unk);
                 w.prevUnknown = true;
+                known = false;
+            } else {
+                known = false;
             }
         }
+        return known;
     }
 
     /** The {@code <0xNN>} tokens of a code point's UTF-8 bytes (a lone surrogate is '?', as String.getBytes). */

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The fast merge loops (SPM chunking, pair tables, live-pair heap; byte-level BPE scratch arrays and
- * word cache) against plain references written the straight way: llama.cpp's llm_tokenizer_spm with
+ * word / chunk caches, cold and warm) against plain references written the straight way: llama.cpp's llm_tokenizer_spm with
  * strings and a priority queue, and textbook BPE (merge the lowest-ranked adjacent pair, leftmost, until
  * none is left) over the regex pre-tokenizer. Texts: random strings over each vocabulary's own characters
  * plus spaces, digits, newlines and characters it lacks, at awkward lengths, and slices of the benchmark
@@ -41,10 +41,12 @@ class FastPathReferenceTest {
         Assumptions.assumeTrue(t.model() instanceof SpmModel, file + " is not an SPM vocabulary");
         SpmModel m = (SpmModel) t.model();
         for (String text : texts(t.vocabulary(), 11)) {
-            IntList got = new IntList(16);
-            m.encode(text, true, true, got);
-            assertArrayEquals(spmReference(t.vocabulary(), text, m.stripsLeadingSpace()), got.toArray(),
-                    file + " on " + LlamaCppVocabTest.escape(text));
+            int[] want = spmReference(t.vocabulary(), text, m.stripsLeadingSpace());
+            for (int pass = 0; pass < 2; pass++) {   // chunk cache cold (for this text), then warm
+                IntList got = new IntList(16);
+                m.encode(text, true, true, got);
+                assertArrayEquals(want, got.toArray(), file + " (pass " + pass + ") on " + LlamaCppVocabTest.escape(text));
+            }
         }
     }
 
