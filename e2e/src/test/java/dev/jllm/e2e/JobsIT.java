@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Async jobs end to end on a stack of their own (API keys k1, k2; one job item in flight at a time, so a job
  * lasts long enough to restart a service under it): a job of 20 prompts over HTTP survives a restart of
- * inference-service and each result equals the direct request's; a Kafka-native client's job goes from
+ * inference-service (and one of session-service, whose runner resumes it) and each result equals the direct
+ * request's; a Kafka-native client's job goes from
  * job-requests to job-results; DELETE cancels; another key sees nothing.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -156,6 +157,37 @@ class JobsIT {
 
     @Test
     @Order(2)
+    void aJobSurvivesARestartOfSessionServiceItself() throws Exception {
+        List<Map<String, Object>> items = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            items.add(item(i + 3));
+            expected.add(essence(direct(items.get(i))));
+        }
+        HttpResponse<String> posted = stack.send("POST", "/v1/jobs", JSON.writeValueAsString(Map.of("requests", items)),
+                "Authorization", "Bearer k1");
+        assertEquals(201, posted.statusCode(), posted.body());
+        String id = JSON.readTree(posted.body()).get("id").asText();
+        JsonNode before = job(id, "k1");
+        long deadline = System.nanoTime() + JOB_WAIT.toNanos();
+        while (before.at("/progress/done").asInt() < 1) {
+            assertTrue(System.nanoTime() < deadline, "no progress: " + before);
+            Thread.sleep(20);
+            before = job(id, "k1");
+        }
+        assertTrue(before.at("/progress/done").asInt() < items.size(), "the job ended before the restart");
+        // the runner dies with its items in flight; the restarted one resumes them from PostgreSQL
+        LocalStack.Run r = stack.run("restart session-service", Duration.ofMinutes(4));
+        assertEquals(0, r.exit(), r.output() + stack.logs());
+        JsonNode done = awaitEnd(id);
+        assertEquals("completed", done.get("status").asText(), done.toString());
+        for (int i = 0; i < items.size(); i++) {
+            assertEquals(expected.get(i), essence(done.get("results").get(i).get("response")), "prompt " + i);
+        }
+    }
+
+    @Test
+    @Order(3)
     void aKafkaNativeJobGoesFromJobRequestsToJobResults() throws Exception {
         String bootstrap = stack.infraEnv().get("KAFKA_BOOTSTRAP_SERVERS");
         String id = "e2e-kafka-" + UUID.randomUUID().toString().substring(0, 8);
@@ -201,7 +233,7 @@ class JobsIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void deleteCancelsARunningJob() throws Exception {
         List<Map<String, Object>> items = new ArrayList<>();
         for (int i = 0; i < PROMPTS; i++) items.add(item(i));
