@@ -68,7 +68,10 @@ public final class PreTokenizer {
         this(name, regexes, true);
     }
 
-    /** @param fast use the hand-written splitters for the GPT-2 and Llama 3 regexes (false: regex only) */
+    /**
+     * @param fast use the hand-written splitters for the GPT-2 and Llama 3 regexes and the class-run
+     *             splitter for the simple ones (false: regex only)
+     */
     PreTokenizer(String name, List<String> regexes, boolean fast) {
         this.name = name;
         List<Stage> st = new ArrayList<>();
@@ -77,6 +80,8 @@ public final class PreTokenizer {
                 st.add(FastSplitters::gpt2);
             } else if (fast && r.equals(LLAMA3)) {
                 st.add(FastSplitters::llama3);
+            } else if (fast && ClassRunSplitter.of(r) != null) {
+                st.add(ClassRunSplitter.of(r)::split);
             } else {
                 st.add(regexStage(name, r));
             }
