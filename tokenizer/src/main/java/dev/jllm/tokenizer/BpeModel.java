@@ -17,7 +17,8 @@ import java.util.Map;
  * the unknown token.</li>
  * </ul>
  * Merging: the pair with the lowest merge rank merges first (ties: leftmost), symbols in a linked list,
- * candidate pairs in a heap: O(n log n) per word.
+ * candidate pairs in a heap of longs: O(n log n) per word. Words repeat, so their ids go through a
+ * bounded {@link WordCache}; {@code FastPathReferenceTest} checks merges and cache against textbook BPE.
  */
 final class BpeModel implements TokenizerModel {
     private static final int CACHE_WORDS = 1 << 15;   // slots of the pre-token -> ids cache

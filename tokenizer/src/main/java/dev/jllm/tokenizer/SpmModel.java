@@ -9,7 +9,12 @@ import java.nio.charset.StandardCharsets;
  * token, and symbols left over fall back to {@code <0xNN>} byte tokens, or to one unknown token per run
  * of unknown characters when the vocabulary has no byte tokens.
  *
- * <p>The merge loop keeps the symbols in a linked list and the candidate pairs in a heap: O(n log n).
+ * <p>The text is cut where no token can span the cut (two characters never side by side in a token);
+ * each chunk merges on its own, its symbols in primitive arrays as a linked list and the candidate pairs
+ * in a heap of longs: O(n log n). One- and two-character texts are found in direct tables, longer ones
+ * in the {@link PieceTable}; chunks repeat (words, code), so their ids go through a bounded
+ * {@link WordCache}. {@code FastPathReferenceTest} checks all of it against llama.cpp's algorithm
+ * written plainly.
  */
 final class SpmModel implements TokenizerModel {
     private static final char SPACE_MARK = '\u2581';
