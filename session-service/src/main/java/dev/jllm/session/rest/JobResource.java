@@ -16,8 +16,8 @@ import jakarta.ws.rs.core.Response;
 
 /**
  * Jobs for the gateway (their public face: {@code /v1/jobs}). The body of a POST is the client's, as the
- * gateway received it; {@code X-Owner} (SHA-256 of the caller's API key, '' without keys) owns the job, and
- * another owner gets 404. Errors are OpenAI's error objects with their status, which the gateway relays.
+ * gateway received it; {@code X-Owner} (SHA-256 of the caller's API key; '' or absent without keys) owns the
+ * job, and another owner gets 404. Errors are OpenAI's error objects with their status, which the gateway relays.
  * JDBC blocks: worker threads (non-reactive return types), never the event loop.
  */
 @Path("/internal/v1/jobs")
@@ -28,9 +28,8 @@ public class JobResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response submit(byte[] body, @HeaderParam("X-Owner") String owner) {
-        if (owner == null) return error(ApiError.invalid("X-Owner is required ('' without API keys).", null));
         try {
-            return Response.status(201).entity(jobs.submit(body == null ? new byte[0] : body, owner).toString()).build();
+            return Response.status(201).entity(jobs.submit(body == null ? new byte[0] : body, owner(owner)).toString()).build();
         } catch (ApiError e) {
             return error(e);
         }
@@ -39,13 +38,18 @@ public class JobResource {
     @GET
     @Path("/{id}")
     public Response get(@PathParam("id") String id, @HeaderParam("X-Owner") String owner) {
-        return jobs.find(id, owner).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
+        return jobs.find(id, owner(owner)).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
     }
 
     @DELETE
     @Path("/{id}")
     public Response cancel(@PathParam("id") String id, @HeaderParam("X-Owner") String owner) {
-        return jobs.cancel(id, owner).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
+        return jobs.cancel(id, owner(owner)).map(j -> Response.ok(j.toString()).build()).orElseGet(() -> notFound(id));
+    }
+
+    /** An empty header may arrive as none: both are the owner '' (API keys off). */
+    private static String owner(String header) {
+        return header == null ? "" : header;
     }
 
     private static Response error(ApiError e) {
