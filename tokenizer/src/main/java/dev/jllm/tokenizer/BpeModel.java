@@ -153,16 +153,10 @@ final class BpeModel implements TokenizerModel {
         int start = 0;
         for (int end : pre.split(text)) {
             int h = WordCache.hash(text, start, end);
-            int[] ids = cache.get(text, start, end, h);
-            if (ids == null) {
-                String word = text.substring(start, end);
-                IntList ws = new IntList(word.length() + 2);
-                encodeWord(word, w, ws);
-                ids = ws.toArray();
-                cache.put(word, h, ids);
-            }
-            for (int id : ids) {
-                out.add(id);
+            if (!cache.appendTo(text, start, end, h, out)) {
+                int mark = out.size();
+                encodeWord(text.substring(start, end), w, out);
+                cache.put(text, start, end, h, out, mark);
             }
             start = end;
         }

@@ -34,8 +34,18 @@ final class IntList {
         return Arrays.copyOf(a, n);
     }
 
-    /** The ids from index {@code from} on. */
-    int[] toArray(int from) {
-        return Arrays.copyOfRange(a, from, n);
+    /** Appends src[from, to). */
+    void addAll(int[] src, int from, int to) {
+        int k = to - from;
+        if (n + k > a.length) {
+            a = Arrays.copyOf(a, Math.max(a.length * 2, n + k));
+        }
+        System.arraycopy(src, from, a, n, k);
+        n += k;
+    }
+
+    /** Copies this[from, from + count) to dst[dstPos, ...). */
+    void copyTo(int from, int[] dst, int dstPos, int count) {
+        System.arraycopy(a, from, dst, dstPos, count);
     }
 }

@@ -191,17 +191,13 @@ final class SpmModel implements TokenizerModel {
             return;
         }
         int h = WordCache.hash(s, from, to);
-        int[] ids = cache.get(s, from, to, h);
-        if (ids != null) {
-            for (int id : ids) {
-                out.add(id);
-            }
+        if (cache.appendTo(s, from, to, h, out)) {
             w.prevUnknown = false;
             return;
         }
         int mark = out.size();
         if (encodeChunk(s, from, to, w, out) || byteFallback) {
-            cache.put(s, from, to, h, out.toArray(mark));
+            cache.put(s, from, to, h, out, mark);
         }
     }
 

@@ -1,21 +1,26 @@
 package dev.jllm.tokenizer;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * Text piece -> ids (a pre-token of byte-level BPE, a chunk of SPM), bounded: a direct-mapped table
  * (one entry per slot, a new piece evicts the old one), looked up by a region of the text, so a hit
- * allocates nothing. Safe to share between threads without locks: entries are immutable (final fields)
- * and a slot is one reference write; a race at worst recomputes a piece.
+ * allocates nothing. An entry is one int array {@code [hash, key length, key chars..., ids...]}: a hit
+ * reads one object. Safe to share between threads without locks: an entry is filled before a release
+ * store publishes it and read with an acquire load, a slot is one reference write, and a race at worst
+ * recomputes a piece.
  */
 final class WordCache {
-    private record Entry(char[] key, int hash, int[] ids) {
-    }
+    private static final int HEADER = 2;   // hash, key length
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(int[][].class);
 
-    private final Entry[] slots;   // [capacity]
+    private final int[][] slots;   // [capacity][HEADER + key length + n_ids]
     private final int mask;
 
     WordCache(int capacity) {
         int cap = Integer.highestOneBit(Math.max(16, capacity));
-        slots = new Entry[cap];
+        slots = new int[cap][];
         mask = cap - 1;
     }
 
@@ -43,41 +48,70 @@ final class WordCache {
         return (h ^ (h >>> 13)) & mask;
     }
 
-    /** Ids of the piece text[from, to) with hash h, or null. */
-    int[] get(String text, int from, int to, int h) {
-        Entry e = slots[slot(h)];
-        if (e == null || e.hash != h || e.key.length != to - from) {
-            return null;
+    /** Appends the ids of the piece text[from, to) with hash h; false if it is not cached. */
+    boolean appendTo(String text, int from, int to, int h, IntList out) {
+        int[] d = (int[]) SLOT.getAcquire(slots, slot(h));
+        if (d == null) {
+            return false;
         }
-        char[] k = e.key;
-        for (int i = 0; i < k.length; i++) {
-            if (k[i] != text.charAt(from + i)) {
-                return null;
+        int n = to - from;
+        if (d[0] != h || d[1] != n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (d[HEADER + i] != text.charAt(from + i)) {
+                return false;
             }
         }
-        return e.ids;
+        out.addAll(d, HEADER + n, d.length);
+        return true;
     }
 
-    /** Ids of the piece text[from, to) with hash h, or null. */
-    int[] get(char[] text, int from, int to, int h) {
-        Entry e = slots[slot(h)];
-        if (e == null || e.hash != h || e.key.length != to - from) {
-            return null;
+    /** Appends the ids of the piece text[from, to) with hash h; false if it is not cached. */
+    boolean appendTo(char[] text, int from, int to, int h, IntList out) {
+        int[] d = (int[]) SLOT.getAcquire(slots, slot(h));
+        if (d == null) {
+            return false;
         }
-        char[] k = e.key;
-        for (int i = 0; i < k.length; i++) {
-            if (k[i] != text[from + i]) {
-                return null;
+        int n = to - from;
+        if (d[0] != h || d[1] != n) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (d[HEADER + i] != text[from + i]) {
+                return false;
             }
         }
-        return e.ids;
+        out.addAll(d, HEADER + n, d.length);
+        return true;
     }
 
-    void put(String piece, int h, int[] ids) {
-        slots[slot(h)] = new Entry(piece.toCharArray(), h, ids);
+    /** Caches the ids out[idsFrom, size) of the piece text[from, to) with hash h. */
+    void put(String text, int from, int to, int h, IntList out, int idsFrom) {
+        int n = to - from;
+        int[] d = entry(h, n, out, idsFrom);
+        for (int i = 0; i < n; i++) {
+            d[HEADER + i] = text.charAt(from + i);
+        }
+        SLOT.setRelease(slots, slot(h), d);
     }
 
-    void put(char[] text, int from, int to, int h, int[] ids) {
-        slots[slot(h)] = new Entry(java.util.Arrays.copyOfRange(text, from, to), h, ids);
+    /** Caches the ids out[idsFrom, size) of the piece text[from, to) with hash h. */
+    void put(char[] text, int from, int to, int h, IntList out, int idsFrom) {
+        int n = to - from;
+        int[] d = entry(h, n, out, idsFrom);
+        for (int i = 0; i < n; i++) {
+            d[HEADER + i] = text[from + i];
+        }
+        SLOT.setRelease(slots, slot(h), d);
+    }
+
+    private static int[] entry(int h, int n, IntList out, int idsFrom) {
+        int ids = out.size() - idsFrom;
+        int[] d = new int[HEADER + n + ids];
+        d[0] = h;
+        d[1] = n;
+        out.copyTo(idsFrom, d, HEADER + n, ids);
+        return d;
     }
 }
