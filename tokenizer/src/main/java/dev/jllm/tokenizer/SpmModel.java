@@ -142,6 +142,7 @@ final class SpmModel implements TokenizerModel {
         // side by side inside a token): each chunk merges on its own with the same result as the whole
         // text would, in small arrays and a small heap
         Scratch w = new Scratch();
+        w.text = new String(s);   // the same text for the chunk cache's keys
         int chunkStart = 0;
         for (int off = 0; off < n; ) {
             int end = off + (Character.isHighSurrogate(s[off]) && off + 1 < n && Character.isLowSurrogate(s[off + 1]) ? 2 : 1);
@@ -165,6 +166,7 @@ final class SpmModel implements TokenizerModel {
         long[] latest = new long[64];  // [n] heap key of the live pair starting here, -1 = none
         final LongHeap queue = new LongHeap(64);
         boolean prevUnknown;         // the last symbol emitted was the unknown token
+        String text;                 // the call's text (= s), for the chunk cache
 
         void ensure(int n) {
             if (start.length < n) {
@@ -190,14 +192,14 @@ final class SpmModel implements TokenizerModel {
             encodeChunk(s, from, to, w, out);
             return;
         }
-        int h = WordCache.hash(s, from, to);
-        if (cache.appendTo(s, from, to, h, out)) {
+        int h = WordCache.hash(w.text, from, to);
+        if (cache.appendTo(w.text, from, to, h, out)) {
             w.prevUnknown = false;
             return;
         }
         int mark = out.size();
         if (encodeChunk(s, from, to, w, out) || byteFallback) {
-            cache.put(s, from, to, h, out, mark);
+            cache.put(w.text, from, to, h, out, mark);
         }
     }
 

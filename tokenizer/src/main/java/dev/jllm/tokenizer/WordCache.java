@@ -33,15 +33,6 @@ final class WordCache {
         return h;
     }
 
-    /** String.hashCode of text[from, to). */
-    static int hash(char[] text, int from, int to) {
-        int h = 0;
-        for (int i = from; i < to; i++) {
-            h = 31 * h + text[i];
-        }
-        return h;
-    }
-
     private int slot(int h) {
         h ^= h >>> 16;
         h *= 0x85ebca6b;
@@ -67,51 +58,17 @@ final class WordCache {
         return true;
     }
 
-    /** Appends the ids of the piece text[from, to) with hash h; false if it is not cached. */
-    boolean appendTo(char[] text, int from, int to, int h, IntList out) {
-        int[] d = (int[]) SLOT.getAcquire(slots, slot(h));
-        if (d == null) {
-            return false;
-        }
-        int n = to - from;
-        if (d[0] != h || d[1] != n) {
-            return false;
-        }
-        for (int i = 0; i < n; i++) {
-            if (d[HEADER + i] != text[from + i]) {
-                return false;
-            }
-        }
-        out.addAll(d, HEADER + n, d.length);
-        return true;
-    }
-
     /** Caches the ids out[idsFrom, size) of the piece text[from, to) with hash h. */
     void put(String text, int from, int to, int h, IntList out, int idsFrom) {
         int n = to - from;
-        int[] d = entry(h, n, out, idsFrom);
-        for (int i = 0; i < n; i++) {
-            d[HEADER + i] = text.charAt(from + i);
-        }
-        SLOT.setRelease(slots, slot(h), d);
-    }
-
-    /** Caches the ids out[idsFrom, size) of the piece text[from, to) with hash h. */
-    void put(char[] text, int from, int to, int h, IntList out, int idsFrom) {
-        int n = to - from;
-        int[] d = entry(h, n, out, idsFrom);
-        for (int i = 0; i < n; i++) {
-            d[HEADER + i] = text[from + i];
-        }
-        SLOT.setRelease(slots, slot(h), d);
-    }
-
-    private static int[] entry(int h, int n, IntList out, int idsFrom) {
         int ids = out.size() - idsFrom;
         int[] d = new int[HEADER + n + ids];
         d[0] = h;
         d[1] = n;
+        for (int i = 0; i < n; i++) {
+            d[HEADER + i] = text.charAt(from + i);
+        }
         out.copyTo(idsFrom, d, HEADER + n, ids);
-        return d;
+        SLOT.setRelease(slots, slot(h), d);
     }
 }
