@@ -144,6 +144,29 @@ class GatewaySessionsTest extends GatewayHttpTestBase {
     }
 
     @Test
+    void theGatewayCreatesASessionForTheCallersKey() throws Exception {
+        HttpResponse<String> res = post("/v1/sessions", "", "Authorization", "Bearer k1");
+        assertEquals(200, res.statusCode(), res.body());
+        String id = json(res.body()).get("id").asText();
+        assertTrue(id.matches("sess_[0-9a-f]{24}"), id);
+        assertEquals("session", json(res.body()).get("object").asText());
+        assertEquals("m1", json(res.body()).get("model").asText());
+        assertEquals(id, res.headers().firstValue("X-Session-Id").orElse(null));
+        JsonNode stored = SESSIONS.turn(scoped("k1", id));
+        assertNotNull(stored, "created in session-service under the scoped id");
+        assertEquals(sha256("k1"), stored.get("owner").asText());
+        assertTrue(stored.get("messages") == null || stored.get("messages").isNull(), "no turn yet");
+        assertEquals(200, get("/v1/sessions/" + id, "Authorization", "Bearer k1").statusCode());
+        assertEquals(404, get("/v1/sessions/" + id, "Authorization", "Bearer k2").statusCode(), "another key's session");
+
+        String second = json(post("/v1/sessions", "{\"model\":\"m1\"}", "Authorization", "Bearer k1").body()).get("id").asText();
+        assertNotEquals(id, second, "every session gets a new id");
+        assertEquals(404, post("/v1/sessions", "{\"model\":\"nope\"}", "Authorization", "Bearer k1").statusCode());
+        assertEquals(400, post("/v1/sessions", "[1]", "Authorization", "Bearer k1").statusCode());
+        assertEquals(401, post("/v1/sessions", "").statusCode(), "a key is required");
+    }
+
+    @Test
     void anAnswerGoesOutWhenItsTurnCannotBeRecorded() throws Exception {
         String q = "q-" + UUID.randomUUID();
         var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ""), "Authorization", "Bearer k1", "X-Session-Id", "broken");

@@ -39,7 +39,11 @@ public class SessionRoutes {
     @Inject GatewayConfig config;
     @Inject ObjectMapper mapper;
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     void init(@Observes Router router) {
+        router.post("/v1/sessions").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(4096))
+                .handler(this::create);
         router.get("/v1/sessions/:id").handler(rc -> forward(rc, HttpMethod.GET));
         router.delete("/v1/sessions/:id").handler(rc -> forward(rc, HttpMethod.DELETE));
     }
@@ -61,6 +65,51 @@ public class SessionRoutes {
         String id = internalId(apiKey, r.sessionId());
         return new ParsedRequest(new CompletionRequested(r.requestId(), r.gatewayId(), id, id, r.model(), r.messages(),
                 r.prompt(), r.params(), r.stop(), r.priority(), r.createdAtMillis()), p.chat(), p.stream(), p.includeUsage(), p.echo());
+    }
+
+    /**
+     * {@code POST /v1/sessions} [{@code {"model": "..."}}]: a new session with an id the gateway chooses
+     * ({@code sess_} + 24 random hex digits), owned by the caller's key; the client names it in later turns.
+     */
+    private void create(RoutingContext rc) {
+        String model;
+        try {
+            Buffer body = rc.body().buffer();
+            com.fasterxml.jackson.databind.JsonNode node = body == null || body.length() == 0 ? mapper.createObjectNode() : mapper.readTree(body.getBytes());
+            if (!node.isObject()) throw new IOException("not an object");
+            com.fasterxml.jackson.databind.JsonNode m = node.get("model");
+            if (m != null && !m.isNull() && !m.isTextual()) {
+                Routes.sendError(rc.response(), ApiError.invalid("'model' must be a string.", "model"));
+                return;
+            }
+            model = m == null || m.isNull() ? config.models().getFirst() : m.asText();
+        } catch (IOException e) {
+            Routes.sendError(rc.response(), ApiError.invalid("The body must be a JSON object (or empty).", null));
+            return;
+        }
+        if (!config.models().contains(model)) {
+            Routes.sendError(rc.response(), new ApiError(404, "invalid_request_error",
+                    "The model `" + model + "` does not exist or you do not have access to it.", "model", "model_not_found"));
+            return;
+        }
+        byte[] random = new byte[12];
+        RANDOM.nextBytes(random);
+        String id = "sess_" + HexFormat.of().formatHex(random);
+        String apiKey = rc.get("apiKey");
+        ObjectNode turn = mapper.createObjectNode().put("owner", owner(apiKey)).put("model", model).put("token_count", 0);
+        sessions.call(HttpMethod.PUT, internalId(apiKey, id), "/turn", null, Buffer.buffer(turn.toString()),
+                config.sessionServiceTimeout().toMillis()).onComplete(ar -> {
+                    if (ar.failed() || ar.result().status() != 200) {
+                        LOG.warnf("session-service could not create a session: %s",
+                                ar.failed() ? ar.cause().toString() : ar.result().status() + " " + ar.result().body());
+                        Routes.sendError(rc.response(), new ApiError(503, "service_unavailable",
+                                "Sessions are unavailable right now; retry shortly.", null, "session_service_unavailable"));
+                        return;
+                    }
+                    ObjectNode created = mapper.createObjectNode().put("id", id).put("object", "session").put("model", model)
+                            .put("created_at", System.currentTimeMillis() / 1000);
+                    rc.response().putHeader("Content-Type", "application/json").putHeader("X-Session-Id", id).end(created.toString());
+                });
     }
 
     private void forward(RoutingContext rc, HttpMethod method) {
