@@ -22,6 +22,7 @@ import java.util.Map;
  */
 final class BpeModel implements TokenizerModel {
     private static final int CACHE_WORDS = 1 << 15;   // slots of the pre-token -> ids cache
+    private static final int SHORT_WORD = 24;          // symbols up to which a scan beats the heap
     private static final int[] EMPTY = new int[0];
 
     private final Vocabulary vocab;
@@ -189,6 +190,7 @@ final class BpeModel implements TokenizerModel {
         int[] next = new int[64];       // [n]
         long[] latest = new long[64];   // [n] heap key of the live pair starting here; -1 = none or merged away
         byte[] bytes;                   // [n] byte-level: the word's UTF-8 bytes (one per symbol); null otherwise
+        boolean useHeap;                // the word is long: pairs in the heap (else a scan of latest[])
         final LongHeap queue = new LongHeap(64);
 
         void ensure(int n) {
@@ -222,12 +224,13 @@ final class BpeModel implements TokenizerModel {
     }
 
     /**
-     * Merges w.sym[0, n), n > 0: lowest rank first, ties leftmost. A heap entry is live only while it is the
-     * latest one queued for its left position (every merge re-queues the pairs around it, a merged-away
-     * position has none), so stale entries are dropped without a rank lookup.
+     * Merges w.sym[0, n), n > 0: lowest rank first, ties leftmost. latest[i] holds the key (rank, i) of the
+     * pair starting at position i, -1 if none. A short word scans latest[] for the smallest key; a long
+     * one keeps the keys in a heap too, where an entry is live only while it is still latest[] of its
+     * position (every merge re-queues the pairs around it, a merged-away position has none), so stale
+     * entries are dropped without a rank lookup.
      */
     private void merge(Scratch w, int n) {
-        int[] sym = w.sym;
         int[] prev = w.prev;
         int[] next = w.next;
         long[] latest = w.latest;
@@ -237,12 +240,13 @@ final class BpeModel implements TokenizerModel {
             next[i] = i + 1 < n ? i + 1 : -1;
         }
         queue.clear();
+        w.useHeap = n > SHORT_WORD;
         latest[n - 1] = -1;
         if (w.bytes != null) {   // byte-level word: the first pairs come from the byte-pair table
             for (int i = 1; i < n; i++) {
                 int rank = bytePairRank[(w.bytes[i - 1] & 0xff) << 8 | (w.bytes[i] & 0xff)];
                 latest[i - 1] = rank < 0 ? -1 : LongHeap.key(rank, i - 1);
-                if (rank >= 0) {
+                if (rank >= 0 && w.useHeap) {
                     queue.push(latest[i - 1]);
                 }
             }
@@ -251,24 +255,36 @@ final class BpeModel implements TokenizerModel {
                 addPair(w, i - 1, i);
             }
         }
+        if (!w.useHeap) {
+            for (long best; (best = LongHeap.smallestAlong(latest, next)) >= 0; ) {
+                mergeAt(w, best);
+            }
+            return;
+        }
         while (!queue.isEmpty()) {
             long key = queue.pop();
-            int left = LongHeap.left(key);
-            if (latest[left] != key) {
-                continue;   // stale entry
+            if (latest[LongHeap.left(key)] == key) {   // else a stale entry
+                mergeAt(w, key);
             }
-            int right = next[left];
-            sym[left] = mergedSymbol[LongHeap.priority(key)];
-            latest[right] = -1;
-            next[left] = next[right];
-            if (next[right] >= 0) {
-                prev[next[right]] = left;
-            }
-            if (prev[left] >= 0) {
-                addPair(w, prev[left], left);
-            }
-            addPair(w, left, next[left]);
         }
+    }
+
+    /** Merges the live pair of this key: the right symbol joins the left one. */
+    private void mergeAt(Scratch w, long key) {
+        int[] prev = w.prev;
+        int[] next = w.next;
+        int left = LongHeap.left(key);
+        int right = next[left];
+        w.sym[left] = mergedSymbol[LongHeap.priority(key)];
+        w.latest[right] = -1;
+        next[left] = next[right];
+        if (next[right] >= 0) {
+            prev[next[right]] = left;
+        }
+        if (prev[left] >= 0) {
+            addPair(w, prev[left], left);
+        }
+        addPair(w, left, next[left]);
     }
 
     private int rank(int l, int r) {
@@ -287,7 +303,9 @@ final class BpeModel implements TokenizerModel {
         }
         long key = LongHeap.key(rank, left);
         w.latest[left] = key;
-        w.queue.push(key);
+        if (w.useHeap) {
+            w.queue.push(key);
+        }
     }
 
     private void emit(int symbol, IntList out) {

@@ -27,6 +27,21 @@ final class LongHeap {
         return (int) key;
     }
 
+    /**
+     * The smallest non-negative key among keys[i] for i along the list 0, next[0], ... (-1 ends it), or
+     * -1: the heap's pop done by a scan, for the short words where a scan is cheaper than the heap.
+     */
+    static long smallestAlong(long[] keys, int[] next) {
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i != -1; i = next[i]) {
+            long k = keys[i];
+            if (k >= 0 && k < best) {
+                best = k;
+            }
+        }
+        return best == Long.MAX_VALUE ? -1 : best;
+    }
+
     void clear() {
         n = 0;
     }

@@ -21,6 +21,7 @@ final class SpmModel implements TokenizerModel {
 
     private static final int ALPHABET = 129;   // the small alphabet of the pair tables: ASCII + '▁'
     private static final int CACHE_CHUNKS = 1 << 15;   // slots of the chunk -> ids cache
+    private static final int SHORT_CHUNK = 24;          // symbols up to which a scan beats the heap
 
     private final Vocabulary vocab;
     private final boolean addSpacePrefix;
@@ -163,7 +164,8 @@ final class SpmModel implements TokenizerModel {
         int[] hash = new int[64];    // [n] String.hashCode of the symbol's text
         int[] id = new int[64];      // [n] token id of the symbol's text, -1 = none (a char outside the vocabulary)
         int[] pairTok = new int[64]; // [n] token id of (symbol, next symbol) when queued
-        long[] latest = new long[64];  // [n] heap key of the live pair starting here, -1 = none
+        long[] latest = new long[64];  // [n] key of the live pair starting here, -1 = none
+        boolean useHeap;             // the chunk is long: pairs in the heap (else a scan of latest[])
         final LongHeap queue = new LongHeap(64);
         boolean prevUnknown;         // the last symbol emitted was the unknown token
         String text;                 // the call's text (= s), for the chunk cache
@@ -238,41 +240,55 @@ final class SpmModel implements TokenizerModel {
 
     /**
      * The merge loop over symbols [0, n): best (rank, leftmost) pair first, as llama.cpp's
-     * llm_tokenizer_spm. A heap entry is live only while it is the latest one queued for its left symbol
-     * (a merge re-queues the pairs around it), so stale entries are dropped without a lookup.
+     * llm_tokenizer_spm. latest[i] holds the key (rank, i) of the pair starting at symbol i, -1 if none.
+     * A short chunk scans latest[] for the smallest key; a long one keeps the keys in a heap too, where
+     * an entry is live only while it is still latest[] of its symbol (a merge re-queues the pairs around
+     * it), so stale entries are dropped without a lookup.
      */
     private void mergeChunk(char[] s, Scratch w, int n) {
-        int[] len = w.len;
-        int[] prev = w.prev;
         int[] next = w.next;
-        int[] hash = w.hash;
         long[] latest = w.latest;
         LongHeap queue = w.queue;
         queue.clear();
+        w.useHeap = n > SHORT_CHUNK;
         latest[n - 1] = -1;
         for (int i = 1; i < n; i++) {
             tryAddBigram(s, w, i - 1, i);
         }
+        if (!w.useHeap) {
+            for (long best; (best = LongHeap.smallestAlong(latest, next)) >= 0; ) {
+                mergeAt(s, w, LongHeap.left(best));
+            }
+            return;
+        }
         while (!queue.isEmpty()) {
             long key = queue.pop();
             int left = LongHeap.left(key);
-            if (len[left] == 0 || latest[left] != key) {
-                continue;   // stale entry: the pair changed since it was queued
+            if (w.len[left] != 0 && latest[left] == key) {   // else a stale entry
+                mergeAt(s, w, left);
             }
-            int right = next[left];
-            hash[left] = hash[left] * POW31[len[right]] + hash[right];
-            len[left] += len[right];
-            len[right] = 0;
-            w.id[left] = w.pairTok[left];
-            next[left] = next[right];
-            if (next[right] >= 0) {
-                prev[next[right]] = left;
-            }
-            if (prev[left] >= 0) {
-                tryAddBigram(s, w, prev[left], left);
-            }
-            tryAddBigram(s, w, left, next[left]);
         }
+    }
+
+    /** The live pair at symbol left merges: the right symbol joins it. */
+    private void mergeAt(char[] s, Scratch w, int left) {
+        int[] len = w.len;
+        int[] prev = w.prev;
+        int[] next = w.next;
+        int right = next[left];
+        w.hash[left] = w.hash[left] * POW31[len[right]] + w.hash[right];
+        len[left] += len[right];
+        len[right] = 0;
+        w.latest[right] = -1;
+        w.id[left] = w.pairTok[left];
+        next[left] = next[right];
+        if (next[right] >= 0) {
+            prev[next[right]] = left;
+        }
+        if (prev[left] >= 0) {
+            tryAddBigram(s, w, prev[left], left);
+        }
+        tryAddBigram(s, w, left, next[left]);
     }
 
     /** Queues (left, right) if their joined text is a token; records it as left's live pair. */
@@ -285,7 +301,9 @@ final class SpmModel implements TokenizerModel {
         long key = LongHeap.key(mergeRank[id], left);
         w.latest[left] = key;
         w.pairTok[left] = id;
-        w.queue.push(key);
+        if (w.useHeap) {
+            w.queue.push(key);
+        }
     }
 
     /** Token id of the two symbols' joined text, or -1. */

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * word / chunk caches, cold and warm) against plain references written the straight way: llama.cpp's llm_tokenizer_spm with
  * strings and a priority queue, and textbook BPE (merge the lowest-ranked adjacent pair, leftmost, until
  * none is left) over the regex pre-tokenizer. Texts: random strings over each vocabulary's own characters
- * plus spaces, digits, newlines and characters it lacks, at awkward lengths, and slices of the benchmark
+ * plus spaces, digits, newlines and characters it lacks, at awkward lengths, long runs over tiny
+ * alphabets (words and chunks on both sides of the scan / heap threshold), and slices of the benchmark
  * text.
  */
 class FastPathReferenceTest {
@@ -95,6 +96,16 @@ class FastPathReferenceTest {
                 sb.appendCodePoint(alphabet.get(rnd.nextInt(alphabet.size())));
             }
             out.add(sb.toString());
+        }
+        // long runs over tiny alphabets: chunks and words far longer than the scan / heap threshold
+        for (String letters : List.of("a", "ab", "eth ", "01", " \n", "中文")) {
+            for (int len : new int[] {23, 24, 25, 61, 257}) {
+                StringBuilder sb = new StringBuilder();
+                for (int k = 0; k < len; k++) {
+                    sb.append(letters.charAt(rnd.nextInt(letters.length())));
+                }
+                out.add(sb.toString());
+            }
         }
         String bench = dev.jllm.tokenizer.bench.EncodeBench.sample(48 << 10);
         for (int from = 0; from + 4001 < bench.length(); from += 9973) {
