@@ -126,7 +126,14 @@ class GatewayJobsTest extends GatewayHttpTestBase {
         assertEquals("/internal/v1/jobs/job_fake", last.get("path").asText());
         int before = calls().size();
         assertEquals(404, get("/v1/jobs/bad%20id", "Authorization", "Bearer k1").statusCode());
-        assertEquals(before, calls().size(), "an impossible id is not looked up");
+        assertEquals(400, get("/v1/jobs?limit=x", "Authorization", "Bearer k1").statusCode());
+        assertEquals(before, calls().size(), "an impossible id or limit is not looked up");
+        var list = get("/v1/jobs?limit=5&after=job_1", "Authorization", "Bearer k2");
+        assertEquals(200, list.statusCode(), list.body());
+        JsonNode listed = calls().get(calls().size() - 1);
+        assertEquals("/internal/v1/jobs", listed.get("path").asText());
+        assertEquals("limit=5&after=job_1", listed.get("query").asText());
+        assertEquals(sha256("k2"), listed.get("owner").asText());
     }
 
     /** session-service's job API: records every call; job_fake belongs to k1. One per JVM (see GatewaySessionsTest). */
@@ -173,6 +180,7 @@ class GatewayJobsTest extends GatewayHttpTestBase {
                 ObjectNode c = calls.addObject();
                 c.put("method", ex.getRequestMethod());
                 c.put("path", ex.getRequestURI().getPath());
+                c.put("query", ex.getRequestURI().getRawQuery());
                 c.put("owner", owner);
                 c.put("token", ex.getRequestHeaders().getFirst("X-Internal-Token"));
                 c.put("body", new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -186,7 +194,9 @@ class GatewayJobsTest extends GatewayHttpTestBase {
             switch (ex.getRequestMethod()) {
                 case "POST" -> send(ex, 201, "{\"id\":\"job_fake\",\"object\":\"job\",\"status\":\"queued\"}");
                 case "GET", "DELETE" -> {
-                    if (!k1 || !ex.getRequestURI().getPath().equals("/internal/v1/jobs/job_fake")) {
+                    if (ex.getRequestURI().getPath().equals("/internal/v1/jobs")) {
+                        send(ex, 200, "{\"object\":\"list\",\"data\":[],\"has_more\":false}");
+                    } else if (!k1 || !ex.getRequestURI().getPath().equals("/internal/v1/jobs/job_fake")) {
                         send(ex, 404, "{\"error\":{\"message\":\"No job found\",\"type\":\"invalid_request_error\",\"param\":\"job_id\",\"code\":\"job_not_found\"}}");
                     } else {
                         send(ex, 200, "{\"id\":\"job_fake\",\"object\":\"job\",\"status\":\"" + (ex.getRequestMethod().equals("GET") ? "running" : "cancelled") + "\"}");

@@ -147,6 +147,31 @@ class JobsTest {
     }
 
     @Test
+    void anOwnersJobsAreListedNewestFirstInPages() throws Exception {
+        String owner = "e".repeat(64);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(MAPPER.readTree(api().header("X-Owner", owner).contentType("application/json").body(chatItem("list" + i))
+                    .post("/internal/v1/jobs").then().statusCode(201).extract().asString()).get("id").asText());
+            api().header("X-Owner", owner).delete("/internal/v1/jobs/" + ids.getLast()).then().statusCode(200);
+        }
+        JsonNode first = MAPPER.readTree(api().header("X-Owner", owner).get("/internal/v1/jobs?limit=2").then().statusCode(200)
+                .extract().asString());
+        assertEquals("list", first.get("object").asText());
+        assertEquals(List.of(ids.get(2), ids.get(1)), List.of(first.at("/data/0/id").asText(), first.at("/data/1/id").asText()));
+        assertTrue(first.get("has_more").asBoolean());
+        assertFalse(first.at("/data/0").has("results"), "a list leaves the results out");
+        assertEquals("cancelled", first.at("/data/0/status").asText());
+        JsonNode second = MAPPER.readTree(api().header("X-Owner", owner).get("/internal/v1/jobs?limit=2&after=" + ids.get(1))
+                .then().statusCode(200).extract().asString());
+        assertEquals(1, second.get("data").size());
+        assertEquals(ids.get(0), second.at("/data/0/id").asText());
+        assertFalse(second.get("has_more").asBoolean());
+        api().header("X-Owner", OTHER).get("/internal/v1/jobs").then().statusCode(200).body("data.size()", equalTo(0));
+        api().header("X-Owner", owner).get("/internal/v1/jobs?limit=0").then().statusCode(400).body("error.param", equalTo("limit"));
+    }
+
+    @Test
     void aBadItemIsA400NamingIt() {
         api().header("X-Owner", OWNER).contentType("application/json")
                 .body("{\"requests\":[" + chatItem("ok") + ",{\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"m\",\"messages\":\"x\"}}]}")

@@ -27,8 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Async jobs: {@code POST /v1/jobs} (one request {@code {"url","body"}} or {@code {"requests":[...]}}),
- * {@code GET /v1/jobs/{id}} (status, progress, results in item order) and {@code DELETE /v1/jobs/{id}}
- * (cancel). Items are checked here like direct requests (400/404 naming the item), then the job is stored by
+ * {@code GET /v1/jobs/{id}} (status, progress, results in item order), {@code DELETE /v1/jobs/{id}} (cancel) and
+ * {@code GET /v1/jobs} (the caller's jobs, newest first). Items are checked here like direct requests (400/404 naming the item), then the job is stored by
  * session-service, whose runner sends the items through the pipeline at batch priority; the gateway only relays
  * its answers. A job belongs to the caller's API key ({@code X-Owner}: its SHA-256, '' without keys): another
  * key gets 404. Every call to session-service is non-blocking and has a deadline.
@@ -64,6 +64,7 @@ public class JobRoutes {
         client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2_000).setKeepAlive(true).setMaxPoolSize(16));
         BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
         router.post("/v1/jobs").handler(body).handler(this::submit).failureHandler(this::failure);
+        router.get("/v1/jobs").handler(this::list);
         router.get("/v1/jobs/:id").handler(rc -> byId(rc, HttpMethod.GET));
         router.delete("/v1/jobs/:id").handler(rc -> byId(rc, HttpMethod.DELETE));
     }
@@ -82,6 +83,22 @@ public class JobRoutes {
             return;
         }
         relay(rc, call(HttpMethod.POST, "", rc.get("apiKey"), body), "submit a job");
+    }
+
+    /** {@code GET /v1/jobs?limit=20&after=<id>}: the caller's jobs, newest first, without their results. */
+    private void list(RoutingContext rc) {
+        String limit = rc.queryParams().get("limit");
+        String after = rc.queryParams().get("after");
+        if (limit != null && !limit.matches("[0-9]{1,3}")) {
+            Routes.sendError(rc.response(), ApiError.invalid("limit must be between 1 and 100.", "limit"));
+            return;
+        }
+        if (after != null && !JobRequestParser.JOB_ID.matcher(after).matches()) {
+            Routes.sendError(rc.response(), ApiError.invalid("after must be a job id.", "after"));
+            return;
+        }
+        String query = "?limit=" + (limit == null ? "20" : limit) + (after == null ? "" : "&after=" + after);
+        relay(rc, call(HttpMethod.GET, query, rc.get("apiKey"), null), "list jobs");
     }
 
     private void byId(RoutingContext rc, HttpMethod method) {

@@ -43,7 +43,7 @@ public class JobStore implements JobRunner.Store {
 
     private final ObjectMapper mapper = Json.mapper();
 
-    /** A job as its owner sees it. */
+    /** A job as its owner sees it ({@code items} null in a list). */
     public record JobView(String id, String owner, String status, int total, int completed, int failed, String message,
                           String metadata, OffsetDateTime createdAt, OffsetDateTime startedAt, OffsetDateTime finishedAt,
                           List<ItemView> items) {}
@@ -87,17 +87,14 @@ public class JobStore implements JobRunner.Store {
 
     public Optional<JobView> find(String id, String owner) {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement q = c.prepareStatement("SELECT owner, status, total, completed, failed, message, metadata, created_at, "
-                     + "started_at, finished_at FROM jobs WHERE id = ?");
+             PreparedStatement q = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = ?");
              PreparedStatement qi = c.prepareStatement("SELECT item_index, custom_id, status, attempts, response, error FROM job_items "
                      + "WHERE job_id = ? ORDER BY item_index")) {
             q.setString(1, id);
             JobView job;
             try (ResultSet rs = q.executeQuery()) {
-                if (!rs.next() || (owner != null && !owner.equals(rs.getString(1)))) return Optional.empty();
-                job = new JobView(id, rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4), rs.getInt(5), rs.getString(6),
-                        rs.getString(7), rs.getObject(8, OffsetDateTime.class), rs.getObject(9, OffsetDateTime.class),
-                        rs.getObject(10, OffsetDateTime.class), new ArrayList<>());
+                if (!rs.next() || (owner != null && !owner.equals(rs.getString(2)))) return Optional.empty();
+                job = job(rs, new ArrayList<>());
             }
             qi.setString(1, id);
             try (ResultSet rs = qi.executeQuery()) {
@@ -108,6 +105,39 @@ public class JobStore implements JobRunner.Store {
             return Optional.of(job);
         } catch (SQLException e) {
             throw new IllegalStateException("reading job " + id + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static final String JOB_COLUMNS = "id, owner, status, total, completed, failed, message, metadata, created_at, started_at, finished_at";
+
+    /** The job on the current row of a {@code SELECT JOB_COLUMNS}. */
+    private static JobView job(ResultSet rs, List<ItemView> items) throws SQLException {
+        return new JobView(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5), rs.getInt(6), rs.getString(7),
+                rs.getString(8), rs.getObject(9, OffsetDateTime.class), rs.getObject(10, OffsetDateTime.class),
+                rs.getObject(11, OffsetDateTime.class), items);
+    }
+
+    /**
+     * An owner's jobs, newest first, without their items: at most {@code limit}, those created before job
+     * {@code after} when it is given (the id of the last job of the previous page).
+     */
+    public List<JobView> list(String owner, int limit, String after) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement q = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs WHERE owner = ? AND (CAST(? AS VARCHAR) IS NULL OR (created_at, id) < "
+                     + "(SELECT created_at, id FROM jobs WHERE id = ?)) ORDER BY created_at DESC, id DESC LIMIT ?")) {
+            q.setString(1, owner);
+            q.setString(2, after);
+            q.setString(3, after);
+            q.setInt(4, limit);
+            List<JobView> out = new ArrayList<>();
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    out.add(job(rs, null));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("listing jobs failed: " + e.getMessage(), e);
         }
     }
 

@@ -5,12 +5,14 @@ import dev.jllm.session.service.JobService;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -23,6 +25,8 @@ import jakarta.ws.rs.core.Response;
 @Path("/internal/v1/jobs")
 @Produces(MediaType.APPLICATION_JSON)
 public class JobResource {
+    static final int MAX_LIMIT = 100;
+
     @Inject JobService jobs;
 
     @POST
@@ -33,6 +37,14 @@ public class JobResource {
         } catch (ApiError e) {
             return error(e);
         }
+    }
+
+    /** The owner's jobs, newest first; {@code after}: the last id of the previous page. */
+    @GET
+    public Response list(@HeaderParam("X-Owner") String owner, @QueryParam("limit") @DefaultValue("20") int limit,
+                         @QueryParam("after") String after) {
+        if (limit < 1 || limit > MAX_LIMIT) return error(ApiError.invalid("limit must be between 1 and " + MAX_LIMIT + ".", "limit"));
+        return Response.ok(jobs.list(owner(owner), limit, after).toString()).build();
     }
 
     @GET

@@ -81,7 +81,18 @@ public class JobService {
         return store.find(id, owner).map(this::view);
     }
 
-    /** The job object of the API: status, progress, and results in item order. */
+    /** A page of the owner's jobs, newest first, without results: {@code {"object":"list","data":[...],"has_more"}}. */
+    public ObjectNode list(String owner, int limit, String after) {
+        List<JobStore.JobView> jobs = store.list(owner, limit + 1, after);
+        ObjectNode o = mapper.createObjectNode();
+        o.put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (JobStore.JobView j : jobs.subList(0, Math.min(limit, jobs.size()))) data.add(view(j));
+        o.put("has_more", jobs.size() > limit);
+        return o;
+    }
+
+    /** The job object of the API: status, progress, and results in item order (none in a list). */
     ObjectNode view(JobStore.JobView j) {
         ObjectNode o = mapper.createObjectNode();
         o.put("id", j.id());
@@ -98,6 +109,7 @@ public class JobService {
         if (j.message() != null) o.put("message", j.message());
         if (j.metadata() != null) o.set("metadata", read(j.metadata()));
         else o.putNull("metadata");
+        if (j.items() == null) return o;
         ArrayNode results = o.putArray("results");
         for (JobStore.ItemView i : j.items()) {
             ObjectNode r = results.addObject();
