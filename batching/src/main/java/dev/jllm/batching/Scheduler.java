@@ -138,7 +138,7 @@ public final class Scheduler implements AutoCloseable {
 
     /**
      * Hands a command over from a consumer thread; never blocks. A request that finds the queue full is
-     * answered with a 429 error event.
+     * answered with a 429 error event, one that arrives while the scheduler shuts down with a 503.
      */
     public void submit(InferenceCommand command) {
         switch (command) {
@@ -146,7 +146,10 @@ public final class Scheduler implements AutoCloseable {
                 if (!cancels.offer(c)) LOG.log(System.Logger.Level.WARNING, "cancel queue full; dropped cancel of {0}", c.requestId());
             }
             case PromptTokenized p -> {
-                if (closed || !inbox.offer(p)) {
+                if (closed) {
+                    sink.emit(new RequestFailed(p.requestId(), p.gatewayId(), 503, "service_unavailable",
+                            "The inference service is shutting down.", null, null));
+                } else if (!inbox.offer(p)) {
                     sink.emit(new RequestFailed(p.requestId(), p.gatewayId(), 429, "rate_limit_exceeded",
                             "The inference queue is full; retry shortly.", null, "queue_full"));
                 }

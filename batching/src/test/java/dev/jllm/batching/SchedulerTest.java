@@ -368,4 +368,15 @@ class SchedulerTest {
         }
         s.close();
     }
+
+    @Test
+    void aRequestArrivingWhileTheSchedulerShutsDownIs503NotQueueFull() throws Exception {
+        Sink sink = new Sink();
+        Scheduler s = scheduler(sink, 2, 8, 64);
+        s.close();
+        s.submit(request("late", "x", 1));
+        RequestFailed f = (RequestFailed) sink.byRequest.get("late").getFirst();
+        assertEquals(503, f.status(), "retryable elsewhere: the replica is going away, its queue is not full");
+        assertEquals("service_unavailable", f.type());
+    }
 }
