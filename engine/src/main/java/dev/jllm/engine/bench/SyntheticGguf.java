@@ -86,6 +86,20 @@ public final class SyntheticGguf {
 
     /** Writes the model and returns the number of bytes of tensor data. */
     public static long write(Shapes s, WeightMix mix, Path out, long seed) throws IOException {
+        return write(s, mix, out, seed, null);
+    }
+
+    /**
+     * As {@link #write(Shapes, WeightMix, Path, long)}, with the vocabulary (the {@code tokenizer.*} metadata) of
+     * the GGUF {@code vocabFrom} instead of {@code no_vocab}, and the shape's vocabulary size set to its token
+     * count: a model of a real shape that text goes in and out of (for benchmarks of the whole stack).
+     */
+    public static long write(Shapes s, WeightMix mix, Path out, long seed, Path vocabFrom) throws IOException {
+        VocabKeys vocab = vocabFrom == null ? null : VocabKeys.read(vocabFrom);
+        if (vocab != null) {
+            s = new Shapes(s.name(), s.dim(), s.layers(), s.heads(), s.kvHeads(), s.ffn(), vocab.tokens.size(), s.context(),
+                    s.ropeBase(), s.normEps(), s.experts(), s.expertsUsed(), s.slidingWindow(), s.tiedEmbeddings(), s.ropeScalingFactor());
+        }
         List<Tensor> tensors = tensors(s, mix);
         long dataBytes = 0;
         try (GgufWriter w = new GgufWriter(out)) {
@@ -110,7 +124,11 @@ public final class SyntheticGguf {
                 w.putU32("llama.expert_count", s.experts()).putU32("llama.expert_used_count", s.expertsUsed());
             }
             if (s.slidingWindow() > 0) w.putU32("llama.attention.sliding_window", s.slidingWindow());
-            w.putString("tokenizer.ggml.model", "no_vocab");
+            if (vocab == null) {
+                w.putString("tokenizer.ggml.model", "no_vocab");
+            } else {
+                vocab.writeTo(w);
+            }
 
             for (Tensor t : tensors) w.addTensor(t.name(), t.type(), t.shape());
             w.writeHeader();
@@ -180,5 +198,42 @@ public final class SyntheticGguf {
         for (int i = 0; i < n; i++) v[i] = 0.8f + 0.4f * (float) rnd.nextDouble();
         w.writeTensor(name, v);
         return 4L * n;
+    }
+
+    /** The {@code tokenizer.*} keys of a GGUF that carry its vocabulary, read to be written again. */
+    private record VocabKeys(String model, String pre, List<String> tokens, float[] scores, int[] types, List<String> merges,
+                             java.util.Map<String, Long> ids, java.util.Map<String, Boolean> flags, String chatTemplate) {
+        private static final List<String> ID_KEYS = List.of("tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id", "tokenizer.ggml.eot_token_id");
+        private static final List<String> FLAG_KEYS = List.of("tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token",
+                "tokenizer.ggml.add_space_prefix");
+
+        static VocabKeys read(Path gguf) throws IOException {
+            try (dev.jllm.gguf.GgufFile f = dev.jllm.gguf.GgufFile.open(gguf)) {
+                if (!f.has("tokenizer.ggml.tokens")) throw new IllegalArgumentException(gguf + " has no vocabulary (tokenizer.ggml.tokens)");
+                java.util.Map<String, Long> ids = new java.util.LinkedHashMap<>();
+                for (String k : ID_KEYS) f.findLong(k).ifPresent(v -> ids.put(k, v));
+                java.util.Map<String, Boolean> flags = new java.util.LinkedHashMap<>();
+                for (String k : FLAG_KEYS) f.findBoolean(k).ifPresent(v -> flags.put(k, v));
+                return new VocabKeys(f.getString("tokenizer.ggml.model"), f.findString("tokenizer.ggml.pre").orElse(null),
+                        List.copyOf(f.getStringArray("tokenizer.ggml.tokens")), // the file's arrays are views of its mapping
+                        f.has("tokenizer.ggml.scores") ? f.getFloatArray("tokenizer.ggml.scores") : null,
+                        f.has("tokenizer.ggml.token_type") ? f.getIntArray("tokenizer.ggml.token_type") : null,
+                        f.has("tokenizer.ggml.merges") ? List.copyOf(f.getStringArray("tokenizer.ggml.merges")) : null,
+                        ids, flags, f.findString("tokenizer.chat_template").orElse(null));
+            }
+        }
+
+        void writeTo(GgufWriter w) {
+            w.putString("tokenizer.ggml.model", model);
+            if (pre != null) w.putString("tokenizer.ggml.pre", pre);
+            w.putStringArray("tokenizer.ggml.tokens", tokens);
+            if (scores != null) w.putF32Array("tokenizer.ggml.scores", scores);
+            if (types != null) w.putI32Array("tokenizer.ggml.token_type", types);
+            if (merges != null) w.putStringArray("tokenizer.ggml.merges", merges);
+            ids.forEach(w::putU32);
+            flags.forEach(w::putBool);
+            if (chatTemplate != null) w.putString("tokenizer.chat_template", chatTemplate);
+        }
     }
 }

@@ -128,6 +128,29 @@ class SyntheticGgufTest {
         }
     }
 
+    @Test
+    void aVocabularyCanBeTakenFromAnotherGguf() throws Exception {
+        Path source = Path.of(System.getProperty("jllm.shared.dir", "../shared")).resolve("models/stories260K/stories260K.gguf");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(source), "no " + source);
+        Path p = dir.resolve("tiny-llama-vocab.gguf");
+        SyntheticGguf.write(Shapes.named("tiny-llama"), new WeightMix.Uniform(GgmlType.Q8_0), p, 5, source);
+        try (GgufFile src = GgufFile.open(source); GgufFile out = GgufFile.open(p)) {
+            int n = src.getStringArray("tokenizer.ggml.tokens").size();
+            assertEquals(src.getString("tokenizer.ggml.model"), out.getString("tokenizer.ggml.model"));
+            assertEquals(src.getStringArray("tokenizer.ggml.tokens"), out.getStringArray("tokenizer.ggml.tokens"));
+            assertArrayEquals(src.getFloatArray("tokenizer.ggml.scores"), out.getFloatArray("tokenizer.ggml.scores"));
+            assertArrayEquals(src.getIntArray("tokenizer.ggml.token_type"), out.getIntArray("tokenizer.ggml.token_type"));
+            assertEquals(src.getLong("tokenizer.ggml.bos_token_id"), out.getLong("tokenizer.ggml.bos_token_id"));
+            assertEquals(src.getLong("tokenizer.ggml.eos_token_id"), out.getLong("tokenizer.ggml.eos_token_id"));
+            assertEquals(n, out.getLong("llama.vocab_size"), "the vocabulary size follows the borrowed vocabulary");
+            assertEquals(n, out.tensor("token_embd.weight").shape()[1]);
+            try (LanguageModel m = Models.load(p)) {
+                assertEquals(n, m.config().vocabSize());
+                assertEquals(n, m.forward(m.newCache(new dev.jllm.engine.kv.KvCacheOptions(dev.jllm.engine.kv.KvType.F32, 8)), 1, 2).length);
+            }
+        }
+    }
+
     /**
      * llama.cpp's Q4_K_M rule (use_more_bits: layers below n/8, from 7n/8 on, and every third from n/8 + 2) worked out by
      * hand: of 16 layers, 0, 1, 4, 7, 10, 13, 14 and 15 get Q6_K attn_v and ffn_down; of 2 layers, layer 1.
