@@ -22,6 +22,8 @@ public record Shapes(String name, int dim, int layers, int heads, int kvHeads, i
             new Shapes("mistral-7b", 4096, 32, 32, 8, 14336, 32000, 32768, 10000f, 1e-5f, 0, 0, 4096, false, 0f),
             new Shapes("mixtral-8x7b", 4096, 32, 32, 8, 14336, 32000, 32768, 1000000f, 1e-5f, 8, 2, 0, false, 0f),
             new Shapes("tinyllama-1.1b", 2048, 22, 32, 4, 5632, 32000, 2048, 10000f, 1e-5f, 0, 0, 0, false, 0f),
+            // a small real-world-like shape (GPT-2-small width): memory-bound on a CPU, quick enough for whole-stack benchmarks
+            new Shapes("llama-125m", 768, 12, 12, 4, 2048, 32000, 2048, 10000f, 1e-5f, 0, 0, 0, false, 0f),
             // small shapes for tests: odd vocab, GQA, few layers; dims multiples of 256 so every type fits
             new Shapes("tiny-llama", 256, 2, 4, 2, 768, 1000, 512, 10000f, 1e-5f, 0, 0, 0, false, 0f),
             new Shapes("tiny-llama3", 256, 2, 4, 2, 768, 1000, 512, 500000f, 1e-5f, 0, 0, 0, true, 8f),
