@@ -77,12 +77,18 @@ public final class JobRequestParser {
         if (node == null || !node.isObject()) throw ApiError.invalid(where + " must be an object.", where.isEmpty() ? null : strip(where));
         JsonNode customId = node.has("custom_id") ? node.get("custom_id") : node.get("customId");
         if (customId != null && !customId.isNull()
-                && (!customId.isTextual() || customId.asText().isEmpty() || customId.asText().length() > MAX_CUSTOM_ID)) {
-            throw ApiError.invalid(where + "custom_id must be a string of 1 to " + MAX_CUSTOM_ID + " characters.", where + "custom_id");
+                && (!customId.isTextual() || !validCustomId(customId.asText()))) {
+            throw ApiError.invalid(where + "custom_id must be a string of 1 to " + MAX_CUSTOM_ID + " characters, none a control character.",
+                    where + "custom_id");
         }
         JsonNode url = node.get("url");
         return new JobItem(customId == null || customId.isNull() ? null : customId.asText(),
                 url == null || !url.isTextual() ? null : url.asText(), node.get("body"));
+    }
+
+    /** A custom id that can be stored and echoed: 1 to 256 characters, no control character (PostgreSQL refuses NUL). */
+    public static boolean validCustomId(String id) {
+        return !id.isEmpty() && id.length() <= MAX_CUSTOM_ID && !RequestParser.hasControl(id);
     }
 
     /** Checks one item as a direct request would be checked; the ApiError names it with {@code where}. */

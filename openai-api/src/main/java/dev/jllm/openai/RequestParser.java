@@ -127,7 +127,17 @@ public final class RequestParser {
     private static String sessionId(String id, String param) {
         if (id.isBlank()) throw ApiError.invalid(param + " must be a non-empty string.", param);
         if (id.length() > MAX_SESSION_ID) throw ApiError.invalid(param + " may have at most " + MAX_SESSION_ID + " characters.", param);
+        // the id is a path segment of session-service's API ("." and ".." would name another path) and a
+        // database string (PostgreSQL refuses NUL)
+        if (id.equals(".") || id.equals("..") || hasControl(id)) {
+            throw ApiError.invalid(param + " may not be '.' or '..' nor contain control characters.", param);
+        }
         return id;
+    }
+
+    /** Whether {@code s} holds a control character (NUL included), which ids stored in PostgreSQL may not. */
+    public static boolean hasControl(String s) {
+        return s.chars().anyMatch(Character::isISOControl);
     }
 
     private static List<ChatMessage> messages(JsonNode node) {

@@ -72,6 +72,8 @@ class JobRequestParserTest {
         assertEquals("requests[0].body.session_id",
                 error("{\"requests\":[{\"url\":\"/v1/completions\",\"body\":{\"model\":\"m1\",\"prompt\":\"x\",\"session_id\":\"s\"}}]}").param);
         assertEquals("requests[0].custom_id", error("{\"requests\":[{\"custom_id\":5,\"url\":\"/v1/completions\",\"body\":{}}]}").param);
+        assertEquals("requests[0].custom_id", error("{\"requests\":[{\"custom_id\":\"a\\u0000\",\"url\":\"/v1/completions\",\"body\":{}}]}").param,
+                "PostgreSQL cannot store NUL: a 400 now, not a 500 when the job is stored");
         assertEquals("metadata", error("{\"requests\":[" + CHAT + "],\"metadata\":[1]}").param);
     }
 

@@ -138,6 +138,13 @@ class RequestParserTest {
         assertInvalid(chatError(",\"session_id\":\"" + "x".repeat(129) + "\""), "session_id");
         assertInvalid(assertThrows(ApiError.class, () -> parser.parse(plain, true, GW, " ", NOW)), "X-Session-Id");
         assertInvalid(assertThrows(ApiError.class, () -> parser.parse(plain, true, GW, "y".repeat(129), NOW)), "X-Session-Id");
+        // a path segment of session-service's API and a PostgreSQL string: no dot segment, no control character
+        assertInvalid(chatError(",\"session_id\":\"..\""), "session_id");
+        assertInvalid(chatError(",\"session_id\":\".\""), "session_id");
+        assertInvalid(chatError(",\"session_id\":\"a\\u0000b\""), "session_id");
+        assertInvalid(chatError(",\"session_id\":\"a\\nb\""), "session_id");
+        assertInvalid(assertThrows(ApiError.class, () -> parser.parse(plain, true, GW, "..", NOW)), "X-Session-Id");
+        assertEquals("a/../b.c:d", parser.parse(plain, true, GW, "a/../b.c:d", NOW).request().sessionId(), "encoded as one segment downstream");
     }
 
     @Test
