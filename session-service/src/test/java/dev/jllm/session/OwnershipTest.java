@@ -97,6 +97,25 @@ class OwnershipTest {
     }
 
     @Test
+    void anEncodedSlashOrDotSegmentInAnIdNeverReachesAnotherSession() {
+        // ids travel as one percent-encoded path segment; decoded they must stay one id, never a path
+        String victim = "0123456789abcdef:victim-" + System.nanoTime();
+        turn(victim, OWNER_B, List.of(msg("user", "my secret")), "noted").then().statusCode(200);
+        api().contentType("application/octet-stream").header("X-Model", "m").header("X-Token-Count", 2).body(new byte[8])
+                .put("/internal/v1/sessions/" + victim + "/snapshot").then().statusCode(200);
+        String attacker = "fedcba9876543210:x%2F..%2F..%2Fsessions%2F" + victim;
+        api().urlEncodingEnabled(false).contentType("application/json")
+                .body("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .post("/internal/v1/sessions/" + attacker + "/conversation")
+                .then().statusCode(200).body("messages", hasSize(1)).body("messages[0].content", equalTo("hi"));
+        api().urlEncodingEnabled(false).get("/internal/v1/sessions/" + attacker + "/snapshot").then().statusCode(404);
+        api().urlEncodingEnabled(false).delete("/internal/v1/sessions/" + attacker + "/snapshot").then().statusCode(404);
+        api().urlEncodingEnabled(false).get("/internal/v1/sessions/" + victim.replace(":", "%3A") + "%2Fsnapshot").then().statusCode(404);
+        api().get("/internal/v1/sessions/" + victim + "/snapshot").then().statusCode(200);
+        api().header("X-Owner", OWNER_B).get("/internal/v1/sessions/" + victim).then().statusCode(200).body("messages", hasSize(2));
+    }
+
+    @Test
     void badTurnsAreRefusedNamingTheField() {
         api().contentType("application/json").body(Map.of("model", "m")).put("/internal/v1/sessions/b/turn")
                 .then().statusCode(400).body("error.param", equalTo("owner"));

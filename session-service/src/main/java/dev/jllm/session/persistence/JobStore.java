@@ -119,16 +119,18 @@ public class JobStore implements JobRunner.Store {
 
     /**
      * An owner's jobs, newest first, without their items: at most {@code limit}, those created before job
-     * {@code after} when it is given (the id of the last job of the previous page).
+     * {@code after} when it is given (the id of the last job of the previous page; one of another owner's
+     * jobs, or none, gives an empty page, so a cursor tells nothing about other owners' jobs).
      */
     public List<JobView> list(String owner, int limit, String after) {
         try (Connection c = dataSource.getConnection();
              PreparedStatement q = c.prepareStatement("SELECT " + JOB_COLUMNS + " FROM jobs WHERE owner = ? AND (CAST(? AS VARCHAR) IS NULL OR (created_at, id) < "
-                     + "(SELECT created_at, id FROM jobs WHERE id = ?)) ORDER BY created_at DESC, id DESC LIMIT ?")) {
+                     + "(SELECT created_at, id FROM jobs WHERE id = ? AND owner = ?)) ORDER BY created_at DESC, id DESC LIMIT ?")) {
             q.setString(1, owner);
             q.setString(2, after);
             q.setString(3, after);
-            q.setInt(4, limit);
+            q.setString(4, owner); // another owner's job is no cursor: nothing comes after it
+            q.setInt(5, limit);
             List<JobView> out = new ArrayList<>();
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
@@ -203,6 +205,7 @@ public class JobStore implements JobRunner.Store {
     @Override
     public int startAttempt(String jobId, int index) {
         return transaction("starting job item " + jobId + "/" + index, c -> {
+            lockJob(c, jobId);
             try (PreparedStatement i = c.prepareStatement("UPDATE job_items SET attempts = attempts + 1, not_before = NULL "
                     + "WHERE job_id = ? AND item_index = ? AND status = 'pending' RETURNING attempts");
                  PreparedStatement j = c.prepareStatement("UPDATE jobs SET status = 'running', started_at = now() "
@@ -226,6 +229,7 @@ public class JobStore implements JobRunner.Store {
     public boolean finish(String jobId, int index, String status, String response, String error) {
         boolean ok = COMPLETED.equals(status);
         return transaction("finishing job item " + jobId + "/" + index, c -> {
+            lockJob(c, jobId);
             try (PreparedStatement i = c.prepareStatement("UPDATE job_items SET status = ?, response = ?, error = ?, finished_at = now() "
                     + "WHERE job_id = ? AND item_index = ? AND status = 'pending'");
                  PreparedStatement j = c.prepareStatement("UPDATE jobs SET completed = completed + ?, failed = failed + ?, "
@@ -317,6 +321,17 @@ public class JobStore implements JobRunner.Store {
             u.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("marking a job result published failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every transaction that changes a job and its items locks the job's row first, then items ({@link #cancel}
+     * too): one lock order, so a cancel and an item's result arriving together wait for each other, never deadlock.
+     */
+    private static void lockJob(Connection c, String jobId) throws SQLException {
+        try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM jobs WHERE id = ? FOR UPDATE")) {
+            q.setString(1, jobId);
+            q.executeQuery().close();
         }
     }
 

@@ -33,6 +33,9 @@ public class JobService {
     @Inject JobsConfig config;
     @Inject JobRunnerService runner;
 
+    /** An owner as the gateway writes it: the SHA-256 (hex) of an API key. */
+    private static final java.util.regex.Pattern OWNER = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
     private final ObjectMapper mapper = new ObjectMapper();
     private JobRequestParser parser;
 
@@ -51,8 +54,9 @@ public class JobService {
     }
 
     /**
-     * A job from Kafka: its id is the client's. A job that cannot be run at all (no or too many items) is stored
-     * as failed, so its {@code JobFinished} tells the client why; a bad item fails alone when its turn comes.
+     * A job from Kafka: its id is the client's. A job that cannot be run at all (no or too many items, an owner
+     * that is no SHA-256, an item that is no object or a custom id that cannot be stored) is stored as failed, so
+     * its {@code JobFinished} tells the client why; a bad request body fails alone when its item's turn comes.
      */
     public void submitFromKafka(JobSubmitted s) {
         if (s.jobId() == null || !JobRequestParser.JOB_ID.matcher(s.jobId()).matches()) {
@@ -65,7 +69,19 @@ public class JobService {
         } catch (ApiError e) {
             failure = e.getMessage();
         }
-        if (store.create(s.jobId(), s.owner(), failure == null ? items : List.of(), s.metadata(), failure)) {
+        String owner = s.owner() == null ? "" : s.owner();
+        if (!owner.isEmpty() && !OWNER.matcher(owner).matches()) {
+            failure = "owner must be the SHA-256 of an API key (64 lowercase hex digits), or absent.";
+            owner = "";
+        }
+        for (int i = 0; failure == null && i < items.size(); i++) {
+            String customId = items.get(i) == null ? null : items.get(i).customId();
+            if (items.get(i) == null) failure = "requests[" + i + "] must be an object.";
+            else if (customId != null && !JobRequestParser.validCustomId(customId)) {
+                failure = "requests[" + i + "].custom_id must be a string of 1 to 256 characters, none a control character.";
+            }
+        }
+        if (store.create(s.jobId(), owner, failure == null ? items : List.of(), s.metadata(), failure)) {
             LOG.infof("job %s submitted over Kafka: %d items%s", s.jobId(), items.size(), failure == null ? "" : " (refused: " + failure + ")");
             runner.wake();
         }
