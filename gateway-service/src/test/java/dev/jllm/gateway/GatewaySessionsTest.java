@@ -136,6 +136,10 @@ class GatewaySessionsTest extends GatewayHttpTestBase {
         assertEquals(404, delete("/v1/sessions/mine", "Bearer k2").statusCode());
         assertEquals(200, get("/v1/sessions/mine", "Authorization", "Bearer k1").statusCode(), "k2 deleted nothing");
         assertEquals(401, get("/v1/sessions/mine").statusCode(), "no key");
+        HttpResponse<String> nul = get("/v1/sessions/a%00b", "Authorization", "Bearer k1"); // session-service's PostgreSQL refuses NUL
+        assertEquals(400, nul.statusCode(), nul.body());
+        assertEquals("session_id", json(nul.body()).at("/error/param").asText());
+        assertEquals(400, delete("/v1/sessions/a%0Ab", "Bearer k1").statusCode());
 
         HttpResponse<String> del = delete("/v1/sessions/mine", "Bearer k1");
         assertEquals(200, del.statusCode(), del.body());

@@ -7,6 +7,7 @@ import dev.jllm.gateway.config.GatewayConfig;
 import dev.jllm.gateway.service.SessionServiceClient;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.ParsedRequest;
+import dev.jllm.openai.RequestParser;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -114,8 +115,9 @@ public class SessionRoutes {
 
     private void forward(RoutingContext rc, HttpMethod method) {
         String id = rc.pathParam("id");
-        if (id == null || id.isBlank() || id.length() > MAX_SESSION_ID) {
-            Routes.sendError(rc.response(), ApiError.invalid("A session id has 1 to " + MAX_SESSION_ID + " characters.", "session_id"));
+        if (id == null || id.isBlank() || id.length() > MAX_SESSION_ID || RequestParser.hasControl(id)) { // PostgreSQL refuses NUL: 400, not 502
+            Routes.sendError(rc.response(), ApiError.invalid("A session id has 1 to " + MAX_SESSION_ID + " characters, none a control character.",
+                    "session_id"));
             return;
         }
         String apiKey = rc.get("apiKey");
