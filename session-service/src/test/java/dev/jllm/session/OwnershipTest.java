@@ -40,6 +40,13 @@ class OwnershipTest {
         RestAssured.given().header("X-Internal-Token", "wrong").contentType("application/octet-stream").header("X-Model", "m")
                 .header("X-Token-Count", 1).body(new byte[4]).put("/internal/v1/sessions/x/snapshot").then().statusCode(401);
         api().get("/internal/v1/sessions/x").then().statusCode(404);
+        // spellings of the same path must not skip the secret
+        turn("secret-1", "", null, null).then().statusCode(200);
+        for (String path : List.of("/internal;a=b/v1/sessions/secret-1", "//internal/v1/sessions/secret-1",
+                "/internal/./v1/sessions/secret-1", "/x/../internal/v1/sessions/secret-1", "/%69nternal/v1/sessions/secret-1")) {
+            int status = RestAssured.given().urlEncodingEnabled(false).get(path).statusCode();
+            org.junit.jupiter.api.Assertions.assertTrue(status == 401 || status == 404, path + " answered " + status);
+        }
     }
 
     @Test
