@@ -131,6 +131,11 @@ public final class JobRunner {
 
     /** Generation events (from the consumer thread) and completions of sends (from producer threads). */
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean wakeQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Runnable wakeUp = () -> {
+        wakeQueued.set(false);
+        dirty = true;
+    };
 
     // --- owned by the runner thread ---
     private final Map<String, Attempt> inFlight = new HashMap<>();   // by request id
@@ -155,9 +160,17 @@ public final class JobRunner {
         if (inbox.size() < MAX_QUEUED_EVENTS) inbox.offer(event);
     }
 
-    /** From any thread: new work was stored; look for it now rather than at the next poll. */
+    /**
+     * From any thread: new work was stored; look for it now rather than at the next poll. Wakes coalesce: at
+     * most one waits in the inbox (a replica that does not lead never drains it, and takes jobs all the same).
+     */
     public void wake() {
-        inbox.offer((Runnable) () -> dirty = true);
+        if (wakeQueued.compareAndSet(false, true)) inbox.offer(wakeUp);
+    }
+
+    /** Messages waiting in the inbox (events, wakes, acknowledgements). */
+    int queued() {
+        return inbox.size();
     }
 
     /** Items in the pipeline now. */
@@ -198,6 +211,7 @@ public final class JobRunner {
         inFlightItems.clear();
         publishing.clear();
         inbox.clear();
+        wakeQueued.set(false);
         dirty = true;
     }
 

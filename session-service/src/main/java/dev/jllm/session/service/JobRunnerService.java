@@ -67,9 +67,12 @@ public class JobRunnerService {
         release();
     }
 
-    /** From the generation-events consumer thread. */
+    /**
+     * From the generation-events consumer thread. Only the leader has attempts in flight: a replica that does not
+     * lead drops the events (they would only fill its inbox).
+     */
     public void offer(GenerationEvent event) {
-        if (runner != null) runner.offer(event);
+        if (runner != null && leading) runner.offer(event);
     }
 
     public void eventsAssigned() {

@@ -270,6 +270,19 @@ class JobRunnerTest {
     }
 
     @Test
+    void wakesCoalesceSoAReplicaThatDoesNotLeadQueuesNothingPerJob() throws Exception {
+        JobRunner r = runner(2, 3);
+        for (int i = 0; i < 10_000; i++) r.wake(); // every job stored on this replica wakes the runner, leading or not
+        assertEquals(1, r.queued());
+        store.add("w", chat("0"));
+        turn(r);
+        assertEquals(0, r.queued());
+        assertEquals(List.of("w-0-1"), pipeline.submittedIds(), "the wake was handled");
+        r.wake();
+        assertEquals(1, r.queued(), "a wake after the last one was handled queues again");
+    }
+
+    @Test
     void atMostMaxInFlightItemsAreInThePipeline() throws Exception {
         store.add("big", chat("0"), chat("1"), chat("2"), chat("3"), chat("4"));
         JobRunner r = runner(2, 3);
