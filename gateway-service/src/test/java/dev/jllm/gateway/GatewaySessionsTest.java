@@ -168,6 +168,9 @@ class GatewaySessionsTest extends GatewayHttpTestBase {
         assertEquals(404, post("/v1/sessions", "{\"model\":\"nope\"}", "Authorization", "Bearer k1").statusCode());
         assertEquals(400, post("/v1/sessions", "[1]", "Authorization", "Bearer k1").statusCode());
         assertEquals(401, post("/v1/sessions", "").statusCode(), "a key is required");
+        HttpResponse<String> large = post("/v1/sessions", "{\"model\":\"" + "m".repeat(5000) + "\"}", "Authorization", "Bearer k1");
+        assertEquals(413, large.statusCode(), large.body());
+        assertEquals("request_too_large", json(large.body()).at("/error/code").asText(), "an OpenAI error object: " + large.body());
     }
 
     @Test

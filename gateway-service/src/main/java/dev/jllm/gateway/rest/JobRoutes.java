@@ -150,12 +150,6 @@ public class JobRoutes {
     }
 
     private void failure(RoutingContext rc) {
-        if (rc.statusCode() == 413) {
-            Routes.sendError(rc.response(), new ApiError(413, "invalid_request_error",
-                    "The job is larger than " + maxBodyBytes + " bytes.", null, "request_too_large"));
-        } else {
-            Routes.sendError(rc.response(), new ApiError(rc.statusCode() > 0 ? rc.statusCode() : 500, "server_error",
-                    rc.failure() != null ? String.valueOf(rc.failure().getMessage()) : "request failed", null, null));
-        }
+        Routes.bodyFailure(rc, "The job is larger than " + maxBodyBytes + " bytes.");
     }
 }

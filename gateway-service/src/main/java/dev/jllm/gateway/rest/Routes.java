@@ -90,11 +90,18 @@ public class Routes {
     }
 
     private void failure(RoutingContext rc) {
+        if (rc.statusCode() == 413) metrics.outcome("error_413");
+        bodyFailure(rc, "The request body is larger than " + config.maxBodyBytes() + " bytes.");
+    }
+
+    /**
+     * A route's failure (its BodyHandler's limit: 413 with {@code tooLarge}; anything else with its status) as
+     * an OpenAI error object, never Vert.x's plain-text page.
+     */
+    static void bodyFailure(RoutingContext rc, String tooLarge) {
         int status = rc.statusCode();
         if (status == 413) {
-            metrics.outcome("error_413");
-            sendError(rc.response(), new ApiError(413, "invalid_request_error",
-                    "The request body is larger than " + config.maxBodyBytes() + " bytes.", null, "request_too_large"));
+            sendError(rc.response(), new ApiError(413, "invalid_request_error", tooLarge, null, "request_too_large"));
         } else {
             sendError(rc.response(), new ApiError(status > 0 ? status : 500, status >= 500 || status < 0 ? "server_error" : "invalid_request_error",
                     rc.failure() != null ? String.valueOf(rc.failure().getMessage()) : "request failed", null, null));

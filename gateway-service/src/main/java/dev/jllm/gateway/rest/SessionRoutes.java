@@ -35,6 +35,8 @@ public class SessionRoutes {
     private static final Logger LOG = Logger.getLogger(SessionRoutes.class);
     /** Longest session id a client may use (as RequestParser). */
     static final int MAX_SESSION_ID = 128;
+    /** Largest {@code POST /v1/sessions} body ({@code {"model": ...}}). */
+    static final int MAX_CREATE_BODY = 4096;
 
     @Inject SessionServiceClient sessions;
     @Inject GatewayConfig config;
@@ -43,8 +45,8 @@ public class SessionRoutes {
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     void init(@Observes Router router) {
-        router.post("/v1/sessions").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(4096))
-                .handler(this::create);
+        router.post("/v1/sessions").handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(MAX_CREATE_BODY))
+                .handler(this::create).failureHandler(rc -> Routes.bodyFailure(rc, "The body is larger than " + MAX_CREATE_BODY + " bytes."));
         router.get("/v1/sessions/:id").handler(rc -> forward(rc, HttpMethod.GET));
         router.delete("/v1/sessions/:id").handler(rc -> forward(rc, HttpMethod.DELETE));
     }
