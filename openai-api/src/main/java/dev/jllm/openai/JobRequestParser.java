@@ -19,8 +19,11 @@ import java.util.regex.Pattern;
  * the item ({@code requests[3].body.temperature}).
  */
 public final class JobRequestParser {
-    /** Job ids chosen by Kafka-native clients: what is safe in a URL path, a Kafka key and a request id. */
-    public static final Pattern JOB_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+    /**
+     * Job ids chosen by Kafka-native clients: what is safe in a URL path, a Kafka key and a request id ("." and
+     * ".." are not: as a path segment they name another path).
+     */
+    public static final Pattern JOB_ID = Pattern.compile("(?!\\.\\.?$)[A-Za-z0-9._:-]{1,64}");
     static final int MAX_CUSTOM_ID = 256;
 
     /** A job as submitted: its items in order and the client's metadata (or null). */

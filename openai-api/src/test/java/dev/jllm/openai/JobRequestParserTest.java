@@ -78,6 +78,16 @@ class JobRequestParserTest {
     }
 
     @Test
+    void jobIdsAreOnePathSegment() {
+        for (String ok : List.of("nightly-2026-11-22", "a.b", "...", "job_3f0c", "x:y", "j".repeat(64))) {
+            assertTrue(JobRequestParser.JOB_ID.matcher(ok).matches(), ok);
+        }
+        for (String bad : List.of(".", "..", "", "a/b", "a b", "j".repeat(65), "a%2Fb")) {
+            assertFalse(JobRequestParser.JOB_ID.matcher(bad).matches(), bad);
+        }
+    }
+
+    @Test
     void countsAreBounded() {
         assertEquals("requests", error("{\"requests\":[]}").param);
         assertTrue(error("{\"requests\":[" + CHAT + "," + CHAT + "," + CHAT + "," + CHAT + "]}").getMessage().contains("at most 3"));

@@ -60,7 +60,7 @@ public class JobService {
      */
     public void submitFromKafka(JobSubmitted s) {
         if (s.jobId() == null || !JobRequestParser.JOB_ID.matcher(s.jobId()).matches()) {
-            throw new IllegalArgumentException("job id must be 1 to 64 characters of [A-Za-z0-9._:-]; got " + s.jobId());
+            throw new IllegalArgumentException("job id must be 1 to 64 characters of [A-Za-z0-9._:-], not '.' or '..'; got " + s.jobId());
         }
         List<dev.jllm.contracts.JobItem> items = s.items() == null ? List.of() : s.items();
         String failure = null;
