@@ -2,6 +2,7 @@ package dev.jllm.batching;
 
 import dev.jllm.contracts.FinishReason;
 import dev.jllm.contracts.GenerationCancelled;
+import dev.jllm.contracts.SessionDeleted;
 import dev.jllm.contracts.InferenceCommand;
 import dev.jllm.contracts.PromptTokenized;
 import dev.jllm.contracts.RequestFailed;
@@ -73,6 +74,8 @@ public final class Scheduler implements AutoCloseable {
     private final BlockingQueue<PromptTokenized> inbox;
     /** Cancels are tiny and must not be refused when the request queue is full: their own bounded queue. */
     private final BlockingQueue<GenerationCancelled> cancels = new ArrayBlockingQueue<>(16_384);
+    /** Sessions whose hot caches are to be dropped (deleted by their owner); handed over like cancels. */
+    private final BlockingQueue<SessionDeleted> deletions = new ArrayBlockingQueue<>(4_096);
 
     // --- owned by the scheduler thread ---
     /** Interactive requests before batch ones (jobs), FIFO within each. */
@@ -145,6 +148,9 @@ public final class Scheduler implements AutoCloseable {
             case GenerationCancelled c -> {
                 if (!cancels.offer(c)) LOG.log(System.Logger.Level.WARNING, "cancel queue full; dropped cancel of {0}", c.requestId());
             }
+            case SessionDeleted d -> {
+                if (!deletions.offer(d)) LOG.log(System.Logger.Level.WARNING, "deletion queue full; session {0} stays cached until evicted", d.sessionId());
+            }
             case PromptTokenized p -> {
                 if (closed) {
                     sink.emit(new RequestFailed(p.requestId(), p.gatewayId(), 503, "service_unavailable",
@@ -189,6 +195,7 @@ public final class Scheduler implements AutoCloseable {
             try {
                 drain(running.isEmpty() && waiting.isEmpty() && restoring.isEmpty());
                 collectRestores();
+                applyDeletions();
                 parkIdleSessions();
                 applyCancels();
                 admit();
@@ -233,6 +240,16 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
             p = waiting.size() + restoring.size() < limits.maxQueued() ? inbox.poll() : null;
+        }
+    }
+
+    /** Deleted sessions leave memory without being parked (session-service already removed them). */
+    private void applyDeletions() {
+        SessionDeleted d;
+        while ((d = deletions.poll()) != null) {
+            if (sessions.take(d.sessionId()) != null) {
+                LOG.log(System.Logger.Level.DEBUG, "dropped the cache of deleted session {0}", d.sessionId());
+            }
         }
     }
 

@@ -171,6 +171,37 @@ class SchedulerTest {
     }
 
     /** Parks serialized bytes (the real format), as session-service would; can lose its snapshots. */
+    @Test
+    void aDeletedSessionLeavesMemoryWithoutBeingParked() throws Exception {
+        Sink sink = new Sink();
+        MemoryStore store = new MemoryStore();
+        int[] p1 = tokenizer.encode("Once upon a time", true, false);
+        int[] p2;
+        try (Scheduler s = new Scheduler(model, tokenizer, sink, new Scheduler.Limits(4, 16, 1L << 30, 512,
+                KvCacheOptions.DEFAULT, 1000, 64L << 20), store).start()) {
+            s.submit(turn("d1", "doomed", p1, 6));
+            sink.await(List.of("d1"));
+            assertEquals(1, s.stats().sessions());
+            s.submit(new dev.jllm.contracts.SessionDeleted("del-1", "doomed", "doomed"));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (s.stats().sessions() > 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+            assertEquals(0, s.stats().sessions(), "the hot cache is gone");
+            assertEquals(0, s.stats().sessionBytes());
+            Thread.sleep(200);
+            assertTrue(store.snapshots.isEmpty(), "a deleted session is not parked");
+
+            // its next turn (a new session of the same name) starts from nothing
+            p2 = concat(p1, sink.ids("d1"), tokenizer.encode(" The end.", false, false));
+            s.submit(turn("d2", "doomed", p2, 4));
+            sink.await(List.of("d2"));
+            assertEquals(0, ((TokenGenerated) sink.byRequest.get("d2").getLast()).usage().cachedTokens());
+        }
+        // shutdown parks what is hot: the new turn's cache, never the deleted one's (whose history was p1 + its answer)
+        int[] parked = store.tokens.get("doomed");
+        assertNotNull(parked, "the new turn's cache was parked at shutdown");
+        assertArrayEquals(p2, java.util.Arrays.copyOf(parked, p2.length), "what was parked is the new turn's history");
+    }
+
     static final class MemoryStore implements SessionStore {
         final ConcurrentHashMap<String, byte[]> snapshots = new ConcurrentHashMap<>();
         final ConcurrentHashMap<String, int[]> tokens = new ConcurrentHashMap<>();

@@ -7,8 +7,9 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = PromptTokenized.class, name = "PromptTokenized"),
-        @JsonSubTypes.Type(value = GenerationCancelled.class, name = "GenerationCancelled")
+        @JsonSubTypes.Type(value = GenerationCancelled.class, name = "GenerationCancelled"),
+        @JsonSubTypes.Type(value = SessionDeleted.class, name = "SessionDeleted")
 })
-public sealed interface InferenceCommand permits PromptTokenized, GenerationCancelled {
+public sealed interface InferenceCommand permits PromptTokenized, GenerationCancelled, SessionDeleted {
     String requestId();
 }

@@ -85,6 +85,11 @@ final class FakePipeline implements AutoCloseable {
                 "an inference command for " + requestId);
     }
 
+    /** The first inference command (with its Kafka key) that matches. */
+    Keyed<InferenceCommand> awaitCommandMatching(Predicate<Keyed<InferenceCommand>> match, String what) {
+        return await(commands, seenCommands, InferenceCommand.class, match, what);
+    }
+
     /** Every command about this request seen within {@code window} (for "nothing was sent" checks). */
     List<InferenceCommand> commandsWithin(String requestId, Duration window) {
         long deadline = System.nanoTime() + window.toNanos();

@@ -144,6 +144,11 @@ class GatewaySessionsTest extends GatewayHttpTestBase {
         HttpResponse<String> del = delete("/v1/sessions/mine", "Bearer k1");
         assertEquals(200, del.statusCode(), del.body());
         assertEquals("mine", json(del.body()).get("id").asText());
+        // the replica holding the hot cache is told to drop it, keyed like the session's turns
+        String scopedId = scoped("k1", "mine");
+        var deleted = pipeline.awaitCommandMatching(k -> k.value() instanceof dev.jllm.contracts.SessionDeleted d
+                && d.sessionId().equals(scopedId), "SessionDeleted for " + scopedId);
+        assertEquals(scopedId, deleted.key());
         assertEquals(404, get("/v1/sessions/mine", "Authorization", "Bearer k1").statusCode());
     }
 

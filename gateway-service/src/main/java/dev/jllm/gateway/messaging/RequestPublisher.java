@@ -35,6 +35,11 @@ public class RequestPublisher {
         return KeyedSender.send(requests, request, request.conversationKey());
     }
 
+    /** Keyed by the session: it reaches the replica that holds the session's hot cache, behind its turns. */
+    public CompletionStage<Void> sessionDeleted(dev.jllm.contracts.SessionDeleted deleted) {
+        return KeyedSender.send(cancels, deleted, deleted.conversationKey());
+    }
+
     /** Same key as the request: the cancel lands on the partition, hence the replica, that owns the sequence. */
     public CompletionStage<Void> cancel(GenerationCancelled cancel) {
         return KeyedSender.send(cancels, cancel, cancel.conversationKey());

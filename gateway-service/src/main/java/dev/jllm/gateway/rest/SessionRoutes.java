@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.contracts.CompletionRequested;
 import dev.jllm.gateway.config.GatewayConfig;
+import dev.jllm.contracts.SessionDeleted;
+import dev.jllm.gateway.messaging.RequestPublisher;
 import dev.jllm.gateway.service.SessionServiceClient;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.ParsedRequest;
@@ -39,6 +41,7 @@ public class SessionRoutes {
     static final int MAX_CREATE_BODY = 4096;
 
     @Inject SessionServiceClient sessions;
+    @Inject RequestPublisher publisher;
     @Inject GatewayConfig config;
     @Inject ObjectMapper mapper;
 
@@ -140,6 +143,7 @@ public class SessionRoutes {
                         Routes.sendError(rc.response(), new ApiError(502, "server_error",
                                 "session-service failed (" + r.status() + ").", null, "session_service_error"));
                     } else {
+                        if (method == HttpMethod.DELETE) forgetHotCache(internalId(apiKey, id));
                         try {
                             rc.response().putHeader("Content-Type", "application/json").end(withClientId(r.body(), id));
                         } catch (IOException | ClassCastException e) {
@@ -147,6 +151,17 @@ public class SessionRoutes {
                                     "session-service sent an unreadable answer.", null, "session_service_error"));
                         }
                     }
+                });
+    }
+
+    /**
+     * Tells the inference replica holding the session's hot KV cache to drop it unparked (else it would serve the
+     * deleted session's prefix and park it back into session-service). Asynchronous: the deletion stands either way.
+     */
+    private void forgetHotCache(String sessionId) {
+        publisher.sessionDeleted(new SessionDeleted("del-" + java.util.UUID.randomUUID(), sessionId, sessionId))
+                .whenComplete((ok, e) -> {
+                    if (e != null) LOG.warnf("could not tell inference that session %s was deleted: %s", sessionId, e.toString());
                 });
     }
 
