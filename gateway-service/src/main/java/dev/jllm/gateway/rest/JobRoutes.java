@@ -76,13 +76,19 @@ public class JobRoutes {
 
     private void submit(RoutingContext rc) {
         Buffer body = rc.body().buffer() == null ? Buffer.buffer() : rc.body().buffer();
-        try {
-            parser.parse(body.getBytes()); // every item as a direct request would be checked, so a bad one is a 400 now
-        } catch (ApiError e) {
-            Routes.sendError(rc.response(), e);
-            return;
-        }
-        relay(rc, call(HttpMethod.POST, "", rc.get("apiKey"), body), "submit a job");
+        // every item is checked as a direct request would be, so a bad one is a 400 now. A job body may be up to
+        // 16 MiB and 1,000 items: parsing runs on a worker thread, never on the event loop, and comes back to it
+        vertx.<Void>executeBlocking(() -> {
+            parser.parse(body.getBytes());
+            return null;
+        }, false).onComplete(ar -> {
+            if (ar.failed()) {
+                Routes.sendError(rc.response(), ar.cause() instanceof ApiError e ? e
+                        : new ApiError(500, "server_error", "The job could not be read: " + ar.cause(), null, null));
+                return;
+            }
+            relay(rc, call(HttpMethod.POST, "", rc.get("apiKey"), body), "submit a job");
+        });
     }
 
     /** {@code GET /v1/jobs?limit=20&after=<id>}: the caller's jobs, newest first, without their results. */
