@@ -56,6 +56,11 @@ final class LocalStack implements AutoCloseable {
         env.putAll(extraEnv);
     }
 
+    /** A stack's settings (own state folder, ports, model) without starting it: {@code run("up", ...)} does. */
+    static LocalStack create(Map<String, String> extraEnv) throws IOException {
+        return new LocalStack(extraEnv);
+    }
+
     /** {@code ./stack up} with this extra environment; fails the test with the logs if it does not come up. */
     static LocalStack up(Map<String, String> extraEnv) throws Exception {
         LocalStack s = new LocalStack(extraEnv);

@@ -1,5 +1,7 @@
 package dev.jllm.e2e;
 
+import dev.jllm.e2e.LocalStack.Run;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.engine.LanguageModel;
@@ -18,7 +20,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,7 +33,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -54,41 +54,26 @@ class StackIT {
     static int base;
     static Map<String, String> env;
     static HttpClient http;
+    static LocalStack stack;
 
     @BeforeAll
     static void up() throws Exception {
-        repo = Path.of(System.getProperty("jllm.repo.dir", "..")).toAbsolutePath().normalize();
-        shared = Path.of(System.getProperty("jllm.shared.dir", "../../shared")).toAbsolutePath().normalize();
-        model = shared.resolve("models/stories260K/stories260K.gguf");
-        assertTrue(Files.isRegularFile(model), "missing " + model + " (../shared must be beside the repository)");
-        stateDir = Files.createTempDirectory("jllm-e2e-stack");
-        base = freeBlockOfPorts(4);
-        env = new HashMap<>();
-        env.put("MODEL", model.toString());
-        env.put("JLLM_STACK_DIR", stateDir.toString());
-        env.put("JLLM_PORT_BASE", String.valueOf(base));
-        env.put("JLLM_KAFKA_PORT", String.valueOf(freePort()));
-        env.put("JLLM_PG_PORT", String.valueOf(freePort()));
-        env.put("JAVA_HOME", System.getProperty("java.home"));
-        env.put("JLLM_TARGET", System.getProperty("jllm.target", "target"));
+        stack = LocalStack.create(Map.of());
+        repo = stack.repo;
+        shared = stack.shared;
+        model = stack.model;
+        stateDir = stack.stateDir;
+        base = stack.base;
+        env = stack.env;
+        http = stack.http;
         Run r = stack("up", Duration.ofMinutes(6));
-        assertEquals(0, r.exit, "./stack up failed:\n" + r.output + logs());
-        assertTrue(r.output.contains("http://127.0.0.1:" + base + "/v1"), r.output);
-        http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        assertEquals(0, r.exit(), "./stack up failed:\n" + r.output() + logs());
+        assertTrue(r.output().contains("http://127.0.0.1:" + base + "/v1"), r.output());
     }
 
     @AfterAll
     static void down() throws Exception {
-        if (env == null) return;
-        List<Long> pids = new ArrayList<>();
-        try (var files = Files.list(stateDir)) {
-            for (Path p : files.filter(f -> f.toString().endsWith(".pid")).toList()) pids.add(Long.parseLong(Files.readString(p).trim()));
-        }
-        Run r = stack("down", Duration.ofMinutes(2));
-        assertEquals(0, r.exit, r.output);
-        for (long pid : pids) {
-            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " survived ./stack down");
-        }
+        if (stack != null) stack.close(); // ./stack down, and no process left behind
     }
 
     // ------------------------------------------------------------------ checks
@@ -232,7 +217,7 @@ class StackIT {
         JsonNode t1 = post("/v1/completions", Map.of("model", "stories260K", "prompt", "One day, a big dog", "max_tokens", 16,
                 "temperature", 0, "session_id", session));
         Run r = stack("restart inference-service", Duration.ofMinutes(4));
-        assertEquals(0, r.exit, r.output + logs());
+        assertEquals(0, r.exit(), r.output() + logs());
         String history = "One day, a big dog" + t1.at("/choices/0/text").asText() + " Then";
         Map<String, Object> body = Map.of("model", "stories260K", "prompt", history, "max_tokens", 10, "temperature", 0);
         Map<String, Object> withSession = new HashMap<>(body);
@@ -252,7 +237,7 @@ class StackIT {
             int eq = line.indexOf('=');
             if (eq > 0) infra.put(line.substring(0, eq), line.substring(eq + 1));
         }
-        int port2 = freePort();
+        int port2 = LocalStack.freePort();
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-jar", repo.resolve("gateway-service/" + System.getProperty("jllm.target", "target") + "/quarkus-app/quarkus-run.jar").toString())
@@ -333,19 +318,19 @@ class StackIT {
     @Order(9)
     void stackUpTwiceSaysItIsAlreadyRunning() throws Exception {
         Run r = stack("up", Duration.ofMinutes(1));
-        assertEquals(0, r.exit, r.output);
-        assertTrue(r.output.contains("already running"), r.output);
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("already running"), r.output());
     }
 
     @Test
     @Order(10)
     void downThenUpAgainServesWithTheSameState() throws Exception {
         Run down = stack("down", Duration.ofMinutes(2));
-        assertEquals(0, down.exit, down.output);
+        assertEquals(0, down.exit(), down.output());
         Run status = stack("status", Duration.ofSeconds(30));
-        assertFalse(status.output.contains("running"), status.output);
+        assertFalse(status.output().contains("running"), status.output());
         Run up = stack("up", Duration.ofMinutes(6));
-        assertEquals(0, up.exit, "second ./stack up failed:\n" + up.output + logs());
+        assertEquals(0, up.exit(), "second ./stack up failed:\n" + up.output() + logs());
         JsonNode r = post("/v1/completions", Map.of("model", "stories260K", "prompt", "Once upon a time", "max_tokens", 4, "temperature", 0));
         assertEquals(4, r.at("/usage/completion_tokens").asInt());
     }
@@ -369,39 +354,12 @@ class StackIT {
         return out.append(decoder.finish()).toString();
     }
 
-    record Run(int exit, String output) {}
-
     static Run stack(String command, Duration timeout) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("stack").toString()));
-        cmd.addAll(List.of(command.split(" ")));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .directory(repo.toFile()).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return e.toString();
-            }
-        });
-        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return new Run(-1, "timed out after " + timeout + "\n" + out.getNow(""));
-        }
-        return new Run(p.exitValue(), out.get(10, TimeUnit.SECONDS));
+        return stack.run(command, timeout);
     }
 
     static String logs() throws IOException {
-        StringBuilder sb = new StringBuilder();
-        try (var files = Files.list(stateDir)) {
-            for (Path f : files.filter(x -> x.toString().endsWith(".log")).toList()) {
-                List<String> lines = Files.readAllLines(f);
-                sb.append("\n--- ").append(f.getFileName()).append('\n')
-                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size())));
-            }
-        }
-        return sb.toString();
+        return stack.logs();
     }
 
     static JsonNode post(String path, Object body) throws Exception {
@@ -459,28 +417,5 @@ class StackIT {
         }
         s.text = text.toString();
         return s;
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    /** A base port with {@code n} consecutive free ports (the stack's services use base .. base+3). */
-    static int freeBlockOfPorts(int n) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int b = ThreadLocalRandom.current().nextInt(20_000, 60_000);
-            boolean ok = true;
-            for (int i = 0; i < n && ok; i++) {
-                try (ServerSocket s = new ServerSocket(b + i)) {
-                    s.setReuseAddress(true);
-                } catch (IOException e) {
-                    ok = false;
-                }
-            }
-            if (ok) return b;
-        }
-        throw new IOException("no block of " + n + " free ports");
     }
 }
