@@ -2,19 +2,17 @@ package dev.jllm.gateway.rest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.gateway.config.GatewayConfig;
+import dev.jllm.gateway.service.SessionServiceClient;
+import dev.jllm.gateway.service.SessionServiceClient.Reply;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.JobRequestParser;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -22,8 +20,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Async jobs: {@code POST /v1/jobs} (one request {@code {"url","body"}} or {@code {"requests":[...]}}),
@@ -40,6 +36,7 @@ public class JobRoutes {
     @Inject GatewayConfig config;
     @Inject ObjectMapper mapper;
     @Inject Vertx vertx;
+    @Inject SessionServiceClient sessionService;
 
     /** Most requests in one job (session-service has the same limit, {@code JLLM_JOBS_MAX_ITEMS}). */
     @ConfigProperty(name = "jllm.jobs.max-items", defaultValue = "1000")
@@ -53,15 +50,10 @@ public class JobRoutes {
     @ConfigProperty(name = "jllm.jobs.timeout", defaultValue = "10s")
     Duration timeout;
 
-    @ConfigProperty(name = "jllm.internal-token")
-    Optional<String> internalToken;
-
     private JobRequestParser parser;
-    private HttpClient client;
 
     void init(@Observes Router router) {
         parser = new JobRequestParser(mapper, config.models(), maxItems);
-        client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2_000).setKeepAlive(true).setMaxPoolSize(16));
         BodyHandler body = BodyHandler.create(false).setBodyLimit(maxBodyBytes);
         router.post("/v1/jobs").handler(body).handler(this::submit).failureHandler(this::failure);
         router.get("/v1/jobs").handler(this::list);
@@ -69,10 +61,6 @@ public class JobRoutes {
         router.delete("/v1/jobs/:id").handler(rc -> byId(rc, HttpMethod.DELETE));
     }
 
-    @PreDestroy
-    void close() {
-        if (client != null) client.close();
-    }
 
     private void submit(RoutingContext rc) {
         Buffer body = rc.body().buffer() == null ? Buffer.buffer() : rc.body().buffer();
@@ -117,22 +105,10 @@ public class JobRoutes {
         relay(rc, call(method, "/" + id, rc.get("apiKey"), null), method == HttpMethod.GET ? "read a job" : "cancel a job");
     }
 
-    /** {@code METHOD <session-service>/internal/v1/jobs<suffix>} with the owner, the shared secret and a deadline. */
+    /** {@code METHOD <session-service>/internal/v1/jobs<suffix>} for the caller's key, with a deadline. */
     private Future<Reply> call(HttpMethod method, String suffix, String apiKey, Buffer body) {
-        long ms = timeout.toMillis();
-        RequestOptions options = new RequestOptions().setMethod(method)
-                .setAbsoluteURI(config.sessionServiceUrl().replaceAll("/+$", "") + "/internal/v1/jobs" + suffix)
-                .setTimeout(ms)
-                .putHeader("X-Owner", SessionRoutes.owner(apiKey));
-        internalToken.ifPresent(t -> options.putHeader("X-Internal-Token", t));
-        if (body != null) options.putHeader("Content-Type", "application/json");
-        return client.request(options)
-                .compose(req -> body == null ? req.send() : req.send(body))
-                .compose(r -> r.body().map(b -> new Reply(r.statusCode(), b)))
-                .timeout(ms, TimeUnit.MILLISECONDS);
+        return sessionService.request(method, "/internal/v1/jobs" + suffix, SessionRoutes.owner(apiKey), body, timeout.toMillis());
     }
-
-    private record Reply(int status, Buffer body) {}
 
     /** session-service's answer as it is (a job object or an OpenAI error); 503 if it did not answer in time. */
     private void relay(RoutingContext rc, Future<Reply> reply, String what) {

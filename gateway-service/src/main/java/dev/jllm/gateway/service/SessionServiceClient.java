@@ -53,9 +53,14 @@ public class SessionServiceClient {
 
     /** {@code METHOD <session-service>/internal/v1/sessions/<id><suffix>} with {@code X-Owner} (when not null) and a JSON body (when not null). */
     public Future<Reply> call(HttpMethod method, String sessionId, String suffix, String owner, Buffer json, long timeoutMillis) {
+        return request(method, "/internal/v1/sessions/" + pathSegment(sessionId) + suffix, owner, json, timeoutMillis);
+    }
+
+    /** {@code METHOD <session-service><path>} with {@code X-Owner} (when not null) and a JSON body (when not null). */
+    public Future<Reply> request(HttpMethod method, String path, String owner, Buffer json, long timeoutMillis) {
         String base = config.sessionServiceUrl().replaceAll("/+$", "");
         RequestOptions options = new RequestOptions().setMethod(method)
-                .setAbsoluteURI(base + "/internal/v1/sessions/" + pathSegment(sessionId) + suffix)
+                .setAbsoluteURI(base + path)
                 .setTimeout(timeoutMillis);
         token.ifPresent(t -> options.putHeader("X-Internal-Token", t));
         if (owner != null) options.putHeader("X-Owner", owner);
