@@ -30,7 +30,7 @@ public final class Activations {
     public final float[] qd;
     /** [n * cols / 32] sums of q over each 32-wide sub-block, or null. */
     public final float[] qsum;
-    /** [n * cols] q as 16-bit integers for Q8_0 activations (the kernels' integer products), else null. */
+    /** [n * cols] q as 16-bit integers (the kernels' integer products), or null. */
     public final short[] qs;
     /** [n * cols] q times its block scale, or null. */
     public final float[] qx;
@@ -114,6 +114,7 @@ public final class Activations {
         float[] q = new float[n * cols];        // [n * cols]
         float[] qd = new float[n * cols / 256]; // [n * cols / 256]
         float[] qsum = new float[n * cols / 32]; // [n * cols / 32]
+        short[] qs = new short[n * cols];        // [n * cols]
         float[] qx = new float[n * cols];        // [n * cols]
         MatOps.parallelFor(n * cols / 256, PARALLEL_MIN_BLOCKS / 8, (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -134,13 +135,14 @@ public final class Activations {
                 for (int j = 0; j < 256; j++) {
                     int v = Math.min(127, nearestInt(iscale * x[src + j]));
                     q[b * 256 + j] = v;
+                    qs[b * 256 + j] = (short) v;
                     qsum[(b * 256 + j) / 32] += v;
                 }
                 qd[b] = 1f / iscale;
                 for (int j = 0; j < 256; j++) qx[b * 256 + j] = q[b * 256 + j] * qd[b];
             }
         });
-        return new Activations(x, offset, n, cols, 256, q, qd, qsum, null, qx);
+        return new Activations(x, offset, n, cols, 256, q, qd, qsum, qs, qx);
     }
 
     /** Round half to even, as ggml's {@code nearest_int} (the 1.5 * 2^23 trick) does. */

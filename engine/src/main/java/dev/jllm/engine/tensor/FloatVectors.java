@@ -22,6 +22,17 @@ final class FloatVectors {
     static final VectorSpecies<Byte> B = L >= 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /**
+     * IEEE half to single for every 16-bit pattern ({@code F16_TO_F32[h & 0xFFFF]}, 256 KB): the per-block scale of
+     * the 32-blocks kernels, where a table load is cheaper than the scalar conversion (as ggml's
+     * {@code ggml_table_f32_f16}).
+     */
+    static final float[] F16_TO_F32 = new float[1 << 16];
+
+    static {
+        for (int h = 0; h < F16_TO_F32.length; h++) F16_TO_F32[h] = Float.float16ToFloat((short) h);
+    }
+
     private FloatVectors() {
     }
 
@@ -50,6 +61,11 @@ final class FloatVectors {
     /** Signed bytes to 16-bit lanes (where products of two 8-bit values are exact). */
     static ShortVector bytesToShorts(ByteVector b) {
         return (ShortVector) b.castShape(S, 0);
+    }
+
+    /** Signed 16-bit lanes to int lanes. */
+    static IntVector shortsToInts(ShortVector s) {
+        return (IntVector) s.castShape(I, 0);
     }
 
     /** Signed 16-bit lanes to F32 lanes. */

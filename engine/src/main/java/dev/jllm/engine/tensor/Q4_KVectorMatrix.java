@@ -4,6 +4,7 @@ import dev.jllm.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,8 +13,10 @@ import java.nio.ByteOrder;
 
 import static dev.jllm.engine.tensor.FloatVectors.B;
 import static dev.jllm.engine.tensor.FloatVectors.F;
+import static dev.jllm.engine.tensor.FloatVectors.I;
 import static dev.jllm.engine.tensor.FloatVectors.L;
 import static dev.jllm.engine.tensor.FloatVectors.LE;
+import static dev.jllm.engine.tensor.FloatVectors.S;
 
 /**
  * Q4_K weights . Q8_K activations (llama.cpp's ggml_vec_dot_q4_K_q8_K): per 256-block and 32-wide sub-block s,
@@ -54,9 +57,15 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
         return summ;
     }
 
+    /**
+     * Nibbles times 8-bit activations in 16-bit lanes (two products per lane: |sum| <= 2 * 15 * 127), the sub-block
+     * scales applied in int lanes (a block's lanes stay below 8 * 63 * 3810 < 2^31, so the block sum is exact as in
+     * llama.cpp), one conversion to F32 per 256-block.
+     */
     @Override
     float dot(long rowOffset, Activations a, int i) {
-        float[] q = a.q, qd = a.qd, qsum = a.qsum;
+        short[] q = a.qs;
+        float[] qd = a.qd, qsum = a.qsum;
         int q0 = i * cols;
         FloatVector acc = FloatVector.zero(F);
         float minSum = 0f;
@@ -66,22 +75,25 @@ final class Q4_KVectorMatrix extends VectorQuantMatrix {
             long lo = data.get(I64_LE, b + 4), hi = data.get(I32_LE, b + 12) & 0xFFFFFFFFL;
             long sc = scales(lo, hi);
             long qs = b + 16;
-            FloatVector blk = FloatVector.zero(F); // sum over sub-blocks of sc[s] * sum(q * qx), this block only
+            IntVector blk = IntVector.zero(I); // sum over sub-blocks s of sc[s] * (q . qx), this block only
             for (int c = 0; c < 4; c++) {
-                FloatVector sLo = FloatVector.zero(F), sHi = FloatVector.zero(F);
-                for (int j = 0; j < 32; j += L) {
-                    IntVector packed = FloatVectors.bytesToInts(ByteVector.fromMemorySegment(B, data, qs + 32 * c + j, LE));
-                    FloatVector wLo = (FloatVector) packed.and(0xF).convert(VectorOperators.I2F, 0);
-                    FloatVector wHi = (FloatVector) packed.lanewise(VectorOperators.ASHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
-                    sLo = wLo.fma(FloatVector.fromArray(F, q, qk + 64 * c + j), sLo);
-                    sHi = wHi.fma(FloatVector.fromArray(F, q, qk + 64 * c + 32 + j), sHi);
+                for (int j = 0; j < 32; j += 2 * L) {
+                    // bytes j .. j + 2L of chunk c: low nibbles are sub-block 2c, high nibbles sub-block 2c + 1
+                    ShortVector w0 = FloatVectors.bytesToShorts(ByteVector.fromMemorySegment(B, data, qs + 32 * c + j, LE));
+                    ShortVector w1 = FloatVectors.bytesToShorts(ByteVector.fromMemorySegment(B, data, qs + 32 * c + j + L, LE));
+                    int x = qk + 64 * c + j;
+                    ShortVector pLo = w0.and((short) 0xF).mul(ShortVector.fromArray(S, q, x))
+                            .add(w1.and((short) 0xF).mul(ShortVector.fromArray(S, q, x + L)));
+                    ShortVector pHi = w0.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32))
+                            .add(w1.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(ShortVector.fromArray(S, q, x + 32 + L)));
+                    int scLo = (int) ((sc >>> (16 * c)) & 0xFF), scHi = (int) ((sc >>> (16 * c + 8)) & 0xFF);
+                    blk = FloatVectors.shortsToInts(pLo).mul(scLo).add(FloatVectors.shortsToInts(pHi).mul(scHi)).add(blk);
                 }
-                float scLo = (sc >>> (16 * c)) & 0xFF, scHi = (sc >>> (16 * c + 8)) & 0xFF;
-                blk = sHi.fma(FloatVector.broadcast(F, scHi), sLo.fma(FloatVector.broadcast(F, scLo), blk));
             }
-            float dw = Float.float16ToFloat(data.get(I16_LE, b)), dminw = Float.float16ToFloat(data.get(I16_LE, b + 2));
+            float dw = FloatVectors.F16_TO_F32[data.get(I16_LE, b) & 0xFFFF];
+            float dminw = FloatVectors.F16_TO_F32[data.get(I16_LE, b + 2) & 0xFFFF];
             float dx = qd[qk / 256];
-            acc = blk.fma(FloatVector.broadcast(F, dw * dx), acc);
+            acc = ((FloatVector) blk.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, dw * dx), acc);
             minSum += dx * dminw * minTerm(mins(lo, hi), qsum, qk / 32);
         }
         return acc.reduceLanes(VectorOperators.ADD) - minSum;
