@@ -14,6 +14,7 @@ public final class SelfAttention implements AttentionBlock {
     private final WeightMatrix wk; // [nKvHeads * headDim, dim]
     private final WeightMatrix wv; // [nKvHeads * headDim, dim]
     private final WeightMatrix wo; // [dim, nHeads * headDim]
+    private final WeightMatrix[] wqkv; // wq, wk, wv: one pass over the input
     private final Rope rope;       // null: no positional rotation (NoPE)
     private final LayerSpec spec;
     private final int nHeads, nKvHeads, headDim;
@@ -25,6 +26,7 @@ public final class SelfAttention implements AttentionBlock {
         this.wk = wk;
         this.wv = wv;
         this.wo = wo;
+        this.wqkv = new WeightMatrix[]{wq, wk, wv};
         this.rope = spec.rope() ? rope : null;
         this.spec = spec;
         this.nHeads = c.nHeads();
@@ -39,9 +41,7 @@ public final class SelfAttention implements AttentionBlock {
         float[] q = new float[n * nHeads * headDim];   // [n][nHeads * headDim]
         float[] k = new float[n * nKvHeads * headDim]; // [n][nKvHeads * headDim]
         float[] v = new float[n * nKvHeads * headDim]; // [n][nKvHeads * headDim]
-        MatOps.matmul(wq, x, n, q);
-        MatOps.matmul(wk, x, n, k);
-        MatOps.matmul(wv, x, n, v);
+        MatOps.matmul(wqkv, x, n, new float[][]{q, k, v});
         if (rope != null) Attention.rope(batch, rope, q, nHeads, k, nKvHeads, headDim);
         float[] att = new float[n * nHeads * headDim]; // [n][nHeads * headDim]
         Attention.attend(batch, layer, spec, q, k, v, att, nHeads, nKvHeads, headDim, scale);

@@ -8,6 +8,7 @@ public final class SwiGluFfn implements FeedForwardBlock {
     private final WeightMatrix w1; // [hidden, dim] gate
     private final WeightMatrix w2; // [dim, hidden] down
     private final WeightMatrix w3; // [hidden, dim] up
+    private final WeightMatrix[] w13; // w1, w3: one pass over the input
 
     public SwiGluFfn(WeightMatrix w1, WeightMatrix w2, WeightMatrix w3) {
         if (w1.rows() != w3.rows() || w1.cols() != w3.cols() || w2.cols() != w1.rows() || w2.rows() != w1.cols()) {
@@ -17,6 +18,7 @@ public final class SwiGluFfn implements FeedForwardBlock {
         this.w1 = w1;
         this.w2 = w2;
         this.w3 = w3;
+        this.w13 = new WeightMatrix[]{w1, w3};
     }
 
     public int hidden() {
@@ -28,8 +30,7 @@ public final class SwiGluFfn implements FeedForwardBlock {
         int hidden = w1.rows();
         float[] h1 = new float[n * hidden]; // [n][hidden]
         float[] h3 = new float[n * hidden]; // [n][hidden]
-        MatOps.matmul(w1, x, n, h1);
-        MatOps.matmul(w3, x, n, h3);
+        MatOps.matmul(w13, x, n, new float[][]{h1, h3});
         Ops.swiglu(h1, h3, n * hidden);
         MatOps.matmul(w2, h1, n, out);
     }

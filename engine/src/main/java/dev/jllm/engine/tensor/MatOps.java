@@ -61,6 +61,37 @@ public final class MatOps {
         forRows(w.rows(), (start, end) -> w.matmul(a, out, outOff, start, end));
     }
 
+    /**
+     * Several products over the same inputs in one pass of the pool: {@code outs[j]} is [n][ws[j].rows()], as
+     * {@link #matmul(WeightMatrix, float[], int, float[])} would write it for {@code ws[j]}. The inputs are prepared
+     * once per weight type (e.g. quantized once for wq, wk and wv) and the threads take chunks of the matrices' rows
+     * laid end to end, so a decode step waits for the threads once instead of once per matrix.
+     */
+    public static void matmul(WeightMatrix[] ws, float[] x, int n, float[][] outs) {
+        if (ws.length != outs.length) throw new IllegalArgumentException(ws.length + " matrices for " + outs.length + " outputs");
+        Activations[] as = new Activations[ws.length];
+        int[] first = new int[ws.length + 1]; // first[j]: the first row of ws[j] in the concatenation
+        for (int j = 0; j < ws.length; j++) {
+            WeightMatrix w = ws[j];
+            if (w.cols() != ws[0].cols()) {
+                throw new IllegalArgumentException("matrix " + j + " has " + w.cols() + " columns, matrix 0 has " + ws[0].cols());
+            }
+            if ((long) n * w.rows() > outs[j].length) {
+                throw new IllegalArgumentException("output " + j + " [" + n + " x " + w.rows() + "] does not fit in an array of " + outs[j].length);
+            }
+            int same = j - 1;
+            while (same >= 0 && ws[same].type() != w.type()) same--;
+            as[j] = same >= 0 ? as[same] : w.prepare(x, 0, n);
+            first[j + 1] = first[j] + w.rows();
+        }
+        forRows(first[ws.length], (start, end) -> {
+            for (int j = 0; j < ws.length; j++) {
+                int lo = Math.max(start, first[j]), hi = Math.min(end, first[j + 1]);
+                if (lo < hi) ws[j].matmul(as[j], outs[j], 0, lo - first[j], hi - first[j]);
+            }
+        });
+    }
+
     /** A body over a half-open range {@code [start, end)}. */
     @FunctionalInterface
     public interface RangeBody {

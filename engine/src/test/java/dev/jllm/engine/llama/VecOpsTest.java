@@ -58,6 +58,27 @@ class VecOpsTest {
         }
     }
 
+    /** SwiGLU with the Vector API's exp (~1 ulp) against the scalar double exp: relative error of each output. */
+    static final float SWIGLU_TOLERANCE = 1e-6f;
+
+    @Test
+    void swigluMatchesScalarAtAwkwardSizes() {
+        Random r = new Random(8);
+        for (int n : new int[] {1, 7, 15, 16, 17, 33, 131, 4099, 40_961}) {
+            float[] a = new float[n], b = new float[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = (r.nextFloat() - 0.5f) * 40; // silu's both tails and the middle
+                b[i] = r.nextFloat() * 2 - 1;
+            }
+            float[] a2 = a.clone();
+            Ops.swiglu(a, b, n);
+            Ops.swigluScalar(a2, b, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(a2[i], a[i], Math.max(Math.abs(a2[i]), 1e-30f) * SWIGLU_TOLERANCE * 4, "n=" + n + " i=" + i);
+            }
+        }
+    }
+
     @Test
     void weightedSumBlocksMatchesScalar() {
         Random r = new Random(7);
