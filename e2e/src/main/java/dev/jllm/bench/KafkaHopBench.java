@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * {@code fetch.min.bytes=1}). Records go one at a time with a pause between them (as requests do), after a
  * warm-up that lets the JIT compile the clients' paths. Uses a topic of its own, deleted afterwards.
  *
- * <pre>bin/kafka-hop-bench [--bootstrap 127.0.0.1:9092] [--samples 2000] [--warmup 500] [--pause-ms 1]</pre>
+ * <pre>bin/kafka-hop-bench [--bootstrap 127.0.0.1:9092] [--samples 2000] [--warmup 500] [--pause-ms 1] [--partitions 1]</pre>
  */
 public final class KafkaHopBench {
     private KafkaHopBench() {}
@@ -34,15 +34,16 @@ public final class KafkaHopBench {
         int samples = Integer.parseInt(a.getOrDefault("samples", "2000"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "500"));
         long pauseMs = Long.parseLong(a.getOrDefault("pause-ms", "1"));
+        int partitions = Integer.parseInt(a.getOrDefault("partitions", "1"));
         String topic = "jllm-hop-probe-" + UUID.randomUUID().toString().substring(0, 8);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
             try {
                 long[] nanos = measure(bootstrap, topic, warmup, samples, pauseMs);
                 Arrays.sort(nanos);
                 System.out.printf(Locale.ROOT, "kafka produce->consume, %d samples after %d warm-up (pause %d ms): "
-                                + "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms%n", samples, warmup, pauseMs,
-                        pct(nanos, 50) / 1e6, pct(nanos, 90) / 1e6, pct(nanos, 99) / 1e6);
+                                + "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d partitions)%n", samples, warmup, pauseMs,
+                        pct(nanos, 50) / 1e6, pct(nanos, 90) / 1e6, pct(nanos, 99) / 1e6, partitions);
             } finally {
                 admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
             }
@@ -67,7 +68,7 @@ public final class KafkaHopBench {
             for (int i = 0; i < warmup + samples; i++) {
                 String value = Integer.toString(i);
                 long t0 = System.nanoTime();
-                producer.send(new ProducerRecord<>(topic, "k", value));
+                producer.send(new ProducerRecord<>(topic, "k" + i, value)); // keys spread over the partitions
                 if (!awaitValue(consumer, value)) throw new IllegalStateException("record " + i + " not consumed within 10 s");
                 if (i >= warmup) out[i - warmup] = System.nanoTime() - t0;
                 if (pauseMs > 0) Thread.sleep(pauseMs);

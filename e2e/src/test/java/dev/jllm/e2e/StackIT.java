@@ -1,5 +1,6 @@
 package dev.jllm.e2e;
 
+import dev.jllm.bench.TraceReport;
 import dev.jllm.e2e.LocalStack.Run;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,7 +59,7 @@ class StackIT {
 
     @BeforeAll
     static void up() throws Exception {
-        stack = LocalStack.create(Map.of());
+        stack = LocalStack.create(Map.of("JLLM_TRACE", "1")); // per-hop timestamps: see tracedStagesFollowThePipeline
         repo = stack.repo;
         shared = stack.shared;
         model = stack.model;
@@ -311,6 +312,33 @@ class StackIT {
                 "jllm_request_latency_seconds_count", "jllm_requests_total{outcome=\"length\"}", "jllm_queue_depth",
                 "jllm_running_sequences", "jllm_kv_cache_bytes", "jllm_generated_tokens_total")) {
             assertTrue(metrics.contains(series), series + " missing from /metrics");
+        }
+    }
+
+    @Test
+    @Order(8)
+    void tracedStagesFollowThePipeline() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            stream("/v1/completions", Map.of("model", "stories260K", "prompt", "Once upon a time", "max_tokens", 4,
+                    "temperature", 0, "stream", true));
+        }
+        List<Map<String, Long>> traced = TraceReport.complete(TraceReport.load(stateDir), Integer.MAX_VALUE);
+        assertTrue(traced.size() >= 5, "only " + traced.size() + " streamed requests traced end to end");
+        List<String> stages = new ArrayList<>();
+        for (TraceReport.Step s : TraceReport.steps(traced)) {
+            if (stages.isEmpty()) stages.add(s.from());
+            stages.add(s.to());
+            assertTrue(s.p50Micros() >= 0 && s.p50Micros() < 10_000_000, s + " is not a plausible step");
+        }
+        assertEquals(List.of(TraceReport.START, "sent:completion-requests", "polled:completion-requests", "tokenizer.start",
+                "tokenizer.done", "sent:inference-commands", "polled:inference-commands", "inference.command-received",
+                "inference.first-token", "sent:generation-events", "polled:generation-events",
+                "gateway.first-event-received", TraceReport.END), stages);
+        // the hot channels send on the caller's thread (DirectSender), not through the emitter's sending thread
+        String logs = Files.readString(stateDir.resolve("gateway-service.log")) + Files.readString(stateDir.resolve("tokenizer-service.log"))
+                + Files.readString(stateDir.resolve("inference-service.log"));
+        for (String channel : List.of("completion-requests", "inference-cancels", "inference-commands", "generation-events")) {
+            assertTrue(logs.contains("channel " + channel + ": records go straight to the Kafka producer"), channel + " uses the emitter");
         }
     }
 

@@ -2,6 +2,7 @@ package dev.jllm.gateway.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.gateway.service.InFlightRequests;
+import dev.jllm.messaging.PipelineTrace;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -22,6 +23,9 @@ public class GenerationEventConsumer {
     @NonBlocking
     public void onEvent(GenerationEvent event) {
         if (event == null) return; // undeserializable: already reported by the failure handler
+        if (PipelineTrace.enabled() && PipelineTrace.onPath(event) != null) {
+            PipelineTrace.mark(event.requestId(), PipelineTrace.FIRST_EVENT_RECEIVED);
+        }
         inFlight.dispatch(event);
     }
 }

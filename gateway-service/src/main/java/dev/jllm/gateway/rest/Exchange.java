@@ -3,6 +3,7 @@ package dev.jllm.gateway.rest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.contracts.FinishReason;
+import dev.jllm.messaging.PipelineTrace;
 import dev.jllm.contracts.GenerationCancelled;
 import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.contracts.RequestFailed;
@@ -132,6 +133,7 @@ final class Exchange implements GenerationListener {
             if (hasText || t.logprob() != null) {
                 write(format.chunk(false, hasText ? t.text() : "", t.logprob(), null));
             }
+            if (t.index() == 0) PipelineTrace.mark(t.requestId(), PipelineTrace.FIRST_CHUNK_WRITTEN);
             if (t.isLast()) {
                 write(format.chunk(false, null, null, t.finishReason()));
                 if (req.includeUsage() && t.usage() != null) write(format.usageChunk(t.usage()));

@@ -15,6 +15,7 @@ import dev.jllm.openai.RequestParser;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import dev.jllm.messaging.PipelineTrace;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -83,6 +84,7 @@ public class Routes {
             sendError(rc.response(), e);
             return;
         }
+        PipelineTrace.mark(req.request().requestId(), PipelineTrace.REQUEST_PARSED);
         String apiKey = rc.get("apiKey");
         String clientSession = req.request().sessionId();
         new Exchange(deps, vertx.getOrCreateContext(), rc.response(), SessionRoutes.scoped(req, apiKey), clientSession,

@@ -2,7 +2,14 @@ package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.batching.GenerationSink;
-import dev.jllm.messaging.KeyedSender;
+import dev.jllm.contracts.Topics;
+import dev.jllm.messaging.DirectSender;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import dev.jllm.messaging.PipelineTrace;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -12,7 +19,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Generation events to Kafka, keyed by request id (one request's tokens stay in order). Called on the scheduler
- * thread; {@link Emitter#send} only enqueues, so the scheduler never waits for the broker.
+ * thread, which appends each record to the producer's buffer itself ({@link DirectSender}: one thread hand-off
+ * fewer per token) and never waits for the broker.
  */
 @ApplicationScoped
 public class EventPublisher implements GenerationSink {
@@ -23,9 +31,26 @@ public class EventPublisher implements GenerationSink {
     @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 65536)
     Emitter<GenerationEvent> events;
 
+    @Inject KafkaClientService kafka;
+
+    private DirectSender<GenerationEvent> sender;
+
+    @PostConstruct
+    void init() {
+        sender = new DirectSender<>(kafka, "generation-events", Topics.GENERATION_EVENTS, events);
+    }
+
+    /** After the messaging layer started its channels (lowest priority), before the scheduler emits anything. */
+    void warm(@Observes @Priority(Integer.MAX_VALUE) StartupEvent ev) {
+        sender.warm();
+    }
+
     @Override
     public void emit(GenerationEvent event) {
-        KeyedSender.send(events, event, event.requestId()).whenComplete((ok, e) -> {
+        if (PipelineTrace.enabled() && PipelineTrace.onPath(event) != null) {
+            PipelineTrace.mark(event.requestId(), PipelineTrace.FIRST_TOKEN);
+        }
+        sender.send(event, event.requestId()).whenComplete((ok, e) -> {
             if (e != null) LOG.errorf("could not send the event of %s: %s", event.requestId(), e.toString());
         });
     }

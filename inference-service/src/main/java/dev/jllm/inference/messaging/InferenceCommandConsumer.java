@@ -1,6 +1,8 @@
 package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.InferenceCommand;
+import dev.jllm.contracts.PromptTokenized;
+import dev.jllm.messaging.PipelineTrace;
 import dev.jllm.inference.service.InferenceEngine;
 import io.smallrye.common.annotation.NonBlocking;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,6 +23,7 @@ public class InferenceCommandConsumer {
     @NonBlocking
     public void onCommand(InferenceCommand command) {
         if (command == null) return; // undeserializable: sent to the dead-letter topic by the connector
+        if (command instanceof PromptTokenized p) PipelineTrace.mark(p.requestId(), PipelineTrace.COMMAND_RECEIVED);
         engine.scheduler().submit(command);
     }
 }

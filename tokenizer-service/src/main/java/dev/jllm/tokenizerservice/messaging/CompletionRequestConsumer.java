@@ -8,7 +8,14 @@ import dev.jllm.contracts.RequestFailed;
 import dev.jllm.tokenizerservice.service.PromptEncoder;
 import dev.jllm.tokenizerservice.service.RequestRejected;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import dev.jllm.messaging.KeyedSender;
+import dev.jllm.contracts.Topics;
+import dev.jllm.messaging.DirectSender;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import dev.jllm.messaging.PipelineTrace;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -44,14 +51,33 @@ public class CompletionRequestConsumer {
     @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 4096)
     Emitter<GenerationEvent> errors;
 
+    @Inject KafkaClientService kafka;
+
+    private DirectSender<InferenceCommand> commandSender;
+    private DirectSender<GenerationEvent> errorSender;
+
+    @PostConstruct
+    void init() {
+        commandSender = new DirectSender<>(kafka, "inference-commands", Topics.INFERENCE_COMMANDS, commands);
+        errorSender = new DirectSender<>(kafka, "generation-events", Topics.GENERATION_EVENTS, errors);
+    }
+
+    /** After the messaging layer started its channels (lowest priority). */
+    void warm(@Observes @Priority(Integer.MAX_VALUE) StartupEvent ev) {
+        commandSender.warm();
+        errorSender.warm();
+    }
+
     @Incoming("completion-requests")
     @Blocking(ordered = false)
     public CompletionStage<Void> onRequest(Message<CompletionRequested> message) {
         CompletionRequested r = message.getPayload();
         if (r == null) return message.nack(new IllegalArgumentException("undeserializable completion request"));
         try {
+            PipelineTrace.mark(r.requestId(), PipelineTrace.TOKENIZE_START);
             PromptTokenized p = encoder.encode(r);
-            return settle(message, KeyedSender.send(commands, (InferenceCommand) p, p.conversationKey()));
+            PipelineTrace.mark(r.requestId(), PipelineTrace.TOKENIZED);
+            return settle(message, commandSender.send(p, p.conversationKey()));
         } catch (RequestRejected e) {
             return reject(message, r, new RequestFailed(r.requestId(), r.gatewayId(), e.status, "invalid_request_error",
                     e.getMessage(), e.param, e.code));
@@ -63,7 +89,7 @@ public class CompletionRequestConsumer {
     }
 
     private CompletionStage<Void> reject(Message<CompletionRequested> message, CompletionRequested r, RequestFailed f) {
-        return settle(message, KeyedSender.send(errors, (GenerationEvent) f, r.requestId()));
+        return settle(message, errorSender.send(f, r.requestId()));
     }
 
     /** Acknowledges the input once the output was accepted by the broker; nacks it (dead letter) otherwise. */
