@@ -32,7 +32,7 @@ public final class Activations {
     public final float[] qsum;
     /** [n * cols] q as 16-bit integers (the kernels' integer products), or null. */
     public final short[] qs;
-    /** [n * cols] q times its block scale, or null. */
+    /** [n * cols] q times its block scale (batches only: null for a single input), or null. */
     public final float[] qx;
 
     private Activations(float[] x, int offset, int n, int cols, int blockSize, float[] q, float[] qd, float[] qsum, short[] qs, float[] qx) {
@@ -53,7 +53,19 @@ public final class Activations {
      * batch computes what the single-input integer kernels compute, up to F32 rounding), else {@link #x}.
      */
     public float[] tileInputs() {
+        if (q != null && qx == null) {
+            throw new IllegalStateException("quantized activations of " + n + " input(s) have no tile form (made from "
+                    + TiledMatrix.TILED_MIN_INPUTS + " inputs on)");
+        }
         return qx != null ? qx : x;
+    }
+
+    /**
+     * Whether {@code n} inputs take the tiled path and so need {@link #qx}: a single input (a decode step) does not
+     * allocate it (0.9 of the 3.9 MB a 1B-shape decode step allocated).
+     */
+    private static boolean tiled(int n) {
+        return n >= TiledMatrix.TILED_MIN_INPUTS;
     }
 
     public int tileInputsOffset() {
@@ -78,7 +90,7 @@ public final class Activations {
         float[] qd = new float[n * cols / 32]; // [n * cols / 32]
         float[] qsum = new float[n * cols / 32];
         short[] qs = new short[n * cols];    // [n * cols]
-        float[] qx = new float[n * cols];    // [n * cols]
+        float[] qx = tiled(n) ? new float[n * cols] : null; // [n * cols]
         // blocks are independent: large batches (prefill) quantize on the pool
         MatOps.parallelFor(n * cols / 32, PARALLEL_MIN_BLOCKS, (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -95,7 +107,9 @@ public final class Activations {
                     sum += v;
                 }
                 float dRounded = Float.float16ToFloat(Float.floatToFloat16(d));
-                for (int j = 0; j < 32; j++) qx[b * 32 + j] = q[b * 32 + j] * dRounded; // exact: 8 x 11 bits
+                if (qx != null) {
+                    for (int j = 0; j < 32; j++) qx[b * 32 + j] = q[b * 32 + j] * dRounded; // exact: 8 x 11 bits
+                }
                 qd[b] = dRounded;
                 qsum[b] = sum;
             }
@@ -115,7 +129,7 @@ public final class Activations {
         float[] qd = new float[n * cols / 256]; // [n * cols / 256]
         float[] qsum = new float[n * cols / 32]; // [n * cols / 32]
         short[] qs = new short[n * cols];        // [n * cols]
-        float[] qx = new float[n * cols];        // [n * cols]
+        float[] qx = tiled(n) ? new float[n * cols] : null; // [n * cols]
         MatOps.parallelFor(n * cols / 256, PARALLEL_MIN_BLOCKS / 8, (from, to) -> {
             for (int b = from; b < to; b++) {
                 int src = offset + b * 256;
@@ -139,7 +153,9 @@ public final class Activations {
                     qsum[(b * 256 + j) / 32] += v;
                 }
                 qd[b] = 1f / iscale;
-                for (int j = 0; j < 256; j++) qx[b * 256 + j] = q[b * 256 + j] * qd[b];
+                if (qx != null) {
+                    for (int j = 0; j < 256; j++) qx[b * 256 + j] = q[b * 256 + j] * qd[b];
+                }
             }
         });
         return new Activations(x, offset, n, cols, 256, q, qd, qsum, qs, qx);
