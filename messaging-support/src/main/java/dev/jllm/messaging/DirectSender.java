@@ -4,6 +4,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
 
@@ -16,12 +17,16 @@ import java.util.concurrent.CompletionStage;
  * interceptors), on the caller's thread. SmallRye's own path goes emitter -> its sending thread -> the producer:
  * one more thread hand-off per record, which costs 0.3-0.5 ms of each hop's latency on a busy 2-core machine
  * ({@code bin/trace-report}). {@code KafkaProducer.send} only appends to the producer's buffer once the topic's
- * partitions are known, so {@link #warm} fetches them first; with {@code max.block.ms} set low on the channel, a
- * send can never hold the caller (an event loop, the scheduler) for long even when the broker is gone: it fails,
- * and the failure reaches the returned stage as with {@link KeyedSender}.
+ * partitions are known, so {@link #warm} fetches them first, and the channel keeps them ({@code metadata.max.idle.ms}
+ * of a day: by default the producer forgets a topic after 5 idle minutes and the next send would wait for its
+ * metadata on the caller's thread). With {@code max.block.ms} set low on the channel, a send can never hold the
+ * caller (an event loop, the scheduler) for long even when the broker is gone or the producer's buffer is full:
+ * it fails, and the failure reaches the returned stage as with {@link KeyedSender}. The topic is the channel's
+ * own ({@code mp.messaging.outgoing.<channel>.topic}, else the channel name, as SmallRye does).
  *
  * <p>The path is chosen once, by the first {@link #warm} or send: direct when the producer could be reached,
- * otherwise the emitter for good (logged). Never both, so records with one key stay in order.
+ * otherwise the emitter for good (logged; a broker that is still down after {@link #WARM_TIMEOUT} at start-up
+ * costs the direct path until the service restarts). Never both, so records with one key stay in order.
  */
 public final class DirectSender<T> {
     private static final Logger LOG = Logger.getLogger(DirectSender.class);
@@ -34,10 +39,11 @@ public final class DirectSender<T> {
     private volatile Producer<String, T> producer; // set once decided; null with `decided` = use the emitter
     private volatile boolean decided;
 
-    public DirectSender(KafkaClientService clients, String channel, String topic, Emitter<T> emitter) {
+    public DirectSender(KafkaClientService clients, String channel, Emitter<T> emitter) {
         this.clients = clients;
         this.channel = channel;
-        this.topic = topic;
+        this.topic = ConfigProvider.getConfig().getOptionalValue("mp.messaging.outgoing." + channel + ".topic", String.class)
+                .orElse(channel);
         this.emitter = emitter;
     }
 
@@ -71,6 +77,12 @@ public final class DirectSender<T> {
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) throw e;
                 LOG.debugf("channel %s: no metadata for %s yet (%s), trying again", channel, topic, e.toString());
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
         }
     }

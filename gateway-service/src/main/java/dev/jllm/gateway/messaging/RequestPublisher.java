@@ -43,8 +43,8 @@ public class RequestPublisher {
 
     @PostConstruct
     void init() {
-        requestSender = new DirectSender<>(kafka, "completion-requests", Topics.COMPLETION_REQUESTS, requests);
-        commandSender = new DirectSender<>(kafka, "inference-cancels", Topics.INFERENCE_COMMANDS, cancels);
+        requestSender = new DirectSender<>(kafka, "completion-requests", requests);
+        commandSender = new DirectSender<>(kafka, "inference-cancels", cancels);
     }
 
     /** After the messaging layer started its channels (lowest priority), before the first request. */

@@ -2,7 +2,6 @@ package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.batching.GenerationSink;
-import dev.jllm.contracts.Topics;
 import dev.jllm.messaging.DirectSender;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
@@ -37,7 +36,7 @@ public class EventPublisher implements GenerationSink {
 
     @PostConstruct
     void init() {
-        sender = new DirectSender<>(kafka, "generation-events", Topics.GENERATION_EVENTS, events);
+        sender = new DirectSender<>(kafka, "generation-events", events);
     }
 
     /** After the messaging layer started its channels (lowest priority), before the scheduler emits anything. */

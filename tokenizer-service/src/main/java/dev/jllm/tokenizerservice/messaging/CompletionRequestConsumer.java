@@ -8,7 +8,6 @@ import dev.jllm.contracts.RequestFailed;
 import dev.jllm.tokenizerservice.service.PromptEncoder;
 import dev.jllm.tokenizerservice.service.RequestRejected;
 import io.smallrye.reactive.messaging.annotations.Blocking;
-import dev.jllm.contracts.Topics;
 import dev.jllm.messaging.DirectSender;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
@@ -58,8 +57,8 @@ public class CompletionRequestConsumer {
 
     @PostConstruct
     void init() {
-        commandSender = new DirectSender<>(kafka, "inference-commands", Topics.INFERENCE_COMMANDS, commands);
-        errorSender = new DirectSender<>(kafka, "generation-events", Topics.GENERATION_EVENTS, errors);
+        commandSender = new DirectSender<>(kafka, "inference-commands", commands);
+        errorSender = new DirectSender<>(kafka, "generation-events", errors);
     }
 
     /** After the messaging layer started its channels (lowest priority). */
