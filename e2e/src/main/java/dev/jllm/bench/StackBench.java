@@ -16,12 +16,7 @@ import dev.jllm.engine.kv.KvCacheOptions;
 import dev.jllm.tokenizer.Tokenizer;
 import dev.jllm.tokenizer.Tokenizers;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -66,7 +61,6 @@ public final class StackBench {
         int maxTokens = Integer.parseInt(a.getOrDefault("max-tokens", "64"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "4"));
 
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         Map<Integer, Figures> stack = new LinkedHashMap<>();
         Map<Integer, Figures> engine = new LinkedHashMap<>();
 
@@ -74,8 +68,8 @@ public final class StackBench {
             Tokenizer tok = Tokenizers.fromGguf(model);
             for (int c : levels) {
                 int requests = Integer.parseInt(a.getOrDefault("requests", String.valueOf(Math.max(2 * c, 8))));
-                runStack(http, url, name, c, warmup, maxTokens); // warm-up: JIT, connections, consumer fetch sessions
-                stack.put(c, figures(runStack(http, url, name, c, requests, maxTokens)));
+                runStack(url, name, c, warmup, maxTokens); // warm-up: JIT, connections, consumer fetch sessions
+                stack.put(c, figures(runStack(url, name, c, requests, maxTokens)));
                 runEngine(m, tok, c, warmup, maxTokens);
                 engine.put(c, figures(runEngine(m, tok, c, requests, maxTokens)));
             }
@@ -108,37 +102,39 @@ public final class StackBench {
     }
 
     /** {@code requests} streaming requests through the gateway, {@code concurrency} at a time. */
-    static Run runStack(HttpClient http, String url, String model, int concurrency, int requests, int maxTokens) throws Exception {
+    static Run runStack(String url, String model, int concurrency, int requests, int maxTokens) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        List<SseClient> clients = java.util.Collections.synchronizedList(new ArrayList<>());
+        ThreadLocal<SseClient> http = ThreadLocal.withInitial(() -> {
+            SseClient c = new SseClient(url);
+            clients.add(c);
+            return c;
+        });
         try {
             long t0 = System.nanoTime();
             List<Future<Timing>> fs = new ArrayList<>();
             for (int i = 0; i < requests; i++) {
                 String prompt = PROMPTS.get(i % PROMPTS.size());
-                fs.add(pool.submit(() -> oneStream(http, url, model, prompt, maxTokens)));
+                fs.add(pool.submit(() -> oneStream(http.get(), model, prompt, maxTokens)));
             }
             List<Timing> out = new ArrayList<>();
             for (Future<Timing> f : fs) out.add(f.get(10, TimeUnit.MINUTES));
             return new Run(out, System.nanoTime() - t0);
         } finally {
             pool.shutdownNow();
+            clients.forEach(SseClient::close);
         }
     }
 
-    static Timing oneStream(HttpClient http, String url, String model, String prompt, int maxTokens) throws Exception {
+    static Timing oneStream(SseClient http, String model, String prompt, int maxTokens) throws Exception {
         String body = JSON.writeValueAsString(Map.of("model", model, "prompt", prompt, "max_tokens", maxTokens,
                 "temperature", 0, "stream", true));
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url + "/v1/completions")).timeout(Duration.ofMinutes(5))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        long start = System.nanoTime();
-        HttpResponse<java.util.stream.Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
-        if (resp.statusCode() != 200) throw new IllegalStateException("HTTP " + resp.statusCode());
         List<Long> arrivals = new ArrayList<>();
-        resp.body().forEach(line -> {
-            if (!line.startsWith("data: ") || line.equals("data: [DONE]")) return;
-            long now = System.nanoTime();
+        long start = System.nanoTime();
+        http.stream("/v1/completions", body, (data, now) -> {
+            if (data.equals("[DONE]")) return;
             try {
-                JsonNode c = JSON.readTree(line.substring(6));
+                JsonNode c = JSON.readTree(data);
                 if (!c.at("/choices/0/text").asText("").isEmpty()) arrivals.add(now);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
