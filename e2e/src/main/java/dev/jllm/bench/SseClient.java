@@ -17,7 +17,7 @@ import java.util.function.BiConsumer;
  * A minimal HTTP/1.1 client for timing server-sent events: one keep-alive connection, the request written and the
  * chunked response read on the calling thread, each {@code data:} line handed over with the time its chunk was read.
  * A general-purpose client (the JDK's {@code HttpClient}) moves every response through its selector thread and an
- * executor before the caller sees a byte; on a loaded 2-core machine those hand-offs added 5-8 ms to the measured
+ * executor before the caller sees a byte; on a loaded 2-core machine those hand-offs added 3-5 ms to the measured
  * time to first token, which belongs to the client, not to the stack being measured. Not thread-safe: one per thread.
  */
 final class SseClient implements AutoCloseable {
