@@ -43,7 +43,7 @@ public final class KafkaHopBench {
                 Arrays.sort(nanos);
                 System.out.printf(Locale.ROOT, "kafka produce->consume, %d samples after %d warm-up (pause %d ms): "
                                 + "p50 %.3f ms, p90 %.3f ms, p99 %.3f ms (%d partitions)%n", samples, warmup, pauseMs,
-                        pct(nanos, 50) / 1e6, pct(nanos, 90) / 1e6, pct(nanos, 99) / 1e6, partitions);
+                        StackBench.pct(nanos, 50) / 1e6, StackBench.pct(nanos, 90) / 1e6, StackBench.pct(nanos, 99) / 1e6, partitions);
             } finally {
                 admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
             }
@@ -85,9 +85,5 @@ public final class KafkaHopBench {
             }
         }
         return false;
-    }
-
-    static double pct(long[] sorted, int p) {
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 }

@@ -83,9 +83,12 @@ public final class TraceReport {
             long t0 = s.get(START);
             s.forEach((stage, t) -> offsets.computeIfAbsent(stage, k -> new ArrayList<>()).add(t - t0));
         }
-        List<String> order = offsets.keySet().stream()
-                .filter(st -> offsets.get(st).size() * 2 >= requests.size())
-                .sorted(Comparator.comparingLong((String st) -> pct(offsets.get(st), 50)).thenComparing(st -> st)).toList();
+        Map<String, Long> medians = new HashMap<>();
+        offsets.forEach((stage, v) -> {
+            if (v.size() * 2 >= requests.size()) medians.put(stage, pct(v, 50)); // stages most requests pass
+        });
+        List<String> order = medians.keySet().stream()
+                .sorted(Comparator.comparingLong((String st) -> medians.get(st)).thenComparing(st -> st)).toList();
         List<Step> steps = new ArrayList<>();
         for (int i = 1; i < order.size(); i++) steps.add(step(order.get(i - 1), order.get(i), requests));
         return steps;
@@ -100,7 +103,6 @@ public final class TraceReport {
     }
 
     static long pct(List<Long> v, int p) {
-        long[] s = v.stream().mapToLong(Long::longValue).sorted().toArray();
-        return s[Math.min(s.length - 1, (int) Math.ceil(p / 100.0 * s.length) - 1)];
+        return StackBench.pct(v.stream().mapToLong(Long::longValue).sorted().toArray(), p);
     }
 }

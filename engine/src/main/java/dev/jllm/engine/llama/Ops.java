@@ -1,6 +1,9 @@
 package dev.jllm.engine.llama;
 
 import dev.jllm.engine.tensor.MatOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Elementwise pieces of the forward pass (scalar, split across the threads for prefill-sized inputs; these are
@@ -46,7 +49,7 @@ public final class Ops {
         }
     }
 
-    private static final jdk.incubator.vector.VectorSpecies<Float> F = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     /** In-place softmax of {@code x[off .. off + n)} (Vector API exp for long rows: attention over a long context). */
     public static void softmax(float[] x, int off, int n) {
@@ -55,19 +58,19 @@ public final class Ops {
             return;
         }
         int L = F.length(), i = 0;
-        var vmax = jdk.incubator.vector.FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (; i <= n - L; i += L) vmax = vmax.max(jdk.incubator.vector.FloatVector.fromArray(F, x, off + i));
-        float max = vmax.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        var vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i <= n - L; i += L) vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) max = Math.max(max, x[off + i]);
-        var vsum = jdk.incubator.vector.FloatVector.zero(F);
+        var vsum = FloatVector.zero(F);
         i = 0;
         for (; i <= n - L; i += L) {
-            var e = jdk.incubator.vector.FloatVector.fromArray(F, x, off + i).sub(max)
-                    .lanewise(jdk.incubator.vector.VectorOperators.EXP);
+            var e = FloatVector.fromArray(F, x, off + i).sub(max)
+                    .lanewise(VectorOperators.EXP);
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
@@ -75,7 +78,7 @@ public final class Ops {
         }
         float inv = 1f / sum;
         i = 0;
-        for (; i <= n - L; i += L) jdk.incubator.vector.FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i <= n - L; i += L) FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
         for (; i < n; i++) x[off + i] *= inv;
     }
 
@@ -113,9 +116,9 @@ public final class Ops {
     private static void swiglu(float[] a, float[] b, int from, int to) {
         int L = F.length(), i = from;
         for (; i <= to - L; i += L) {
-            var x = jdk.incubator.vector.FloatVector.fromArray(F, a, i);
-            var e = x.neg().lanewise(jdk.incubator.vector.VectorOperators.EXP).add(1f);
-            x.div(e).mul(jdk.incubator.vector.FloatVector.fromArray(F, b, i)).intoArray(a, i);
+            var x = FloatVector.fromArray(F, a, i);
+            var e = x.neg().lanewise(VectorOperators.EXP).add(1f);
+            x.div(e).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
         }
         for (; i < to; i++) a[i] = silu(a[i]) * b[i];
     }
