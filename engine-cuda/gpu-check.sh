@@ -5,7 +5,8 @@
 # Unpacks the carried jlink'd JDK 25, prints the device and driver, runs every test of engine-cuda with
 # the JUnit console launcher (the GPU tests run in debug mode: every launch synchronized and checked),
 # then DecodeBench. Results: stdout (tables last) and $OUT/{junit.txt,bench.md,junit-reports/}.
-# Options (environment): QUICK=1 shorter benchmark; SKIP_BENCH=1; SANITIZE=1 runs the GPU tests under
+# Options (environment): QUICK=1 shorter benchmark; SKIP_BENCH=1; PROFILE=1b:Q4_0,7b:Q8_0 per-kernel times of
+# a decode step; SKIP_TESTS=1; SANITIZE=1 runs the GPU tests under
 # compute-sanitizer memcheck as well (slow).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -33,10 +34,29 @@ cp="$(ls "$carry"/lib/*.jar | tr '\n' ':')"
 flags=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -Djllm.cuda.require.fatbin=true
        -Djllm.shared.dir="$carry/shared")
 
-echo "== tests (JUnit console)"
-"$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute --class-path "$cp" --select-package dev.jllm.cuda \
-  --details=tree --disable-banner --disable-ansi-colors --reports-dir "$out/junit-reports" 2>&1 | tee "$out/junit.txt"
+junit() { "$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute --class-path "$cp" --details=tree \
+  --disable-banner --disable-ansi-colors "$@"; }
+tests_rc=0
+if [[ "${SKIP_TESTS:-0}" != 1 ]]; then
+echo "== tests (JUnit console): the CPU-side tests in one JVM"
+junit --select-package dev.jllm.cuda --exclude-classname '.*(KernelGpuTest|EndToEndGpuTest)' \
+  --reports-dir "$out/junit-reports" 2>&1 | tee "$out/junit.txt"
 tests_rc=${PIPESTATUS[0]}
+: > "$out/gpu-tests.txt"
+# each GPU test in its own JVM: a kernel fault is sticky for the process's CUDA context and would fail every
+# later test there, hiding what they would have found
+echo "== GPU tests, one JVM each (debug mode: every launch synchronized and checked)"
+for cls in gpu/KernelGpuTest model/EndToEndGpuTest; do
+  src="engine-cuda/src/test/java/dev/jllm/cuda/$cls.java"
+  for m in $(grep -A1 '@Test' "$src" | grep -oP 'void \K\w+(?=\()'); do
+    name="dev.jllm.cuda.${cls//\//.}#$m"
+    if junit --select-method "$name" --details=none > "$out/one.txt" 2>&1; then echo "PASS $name" | tee -a "$out/gpu-tests.txt"
+    else tests_rc=1; echo "FAIL $name" | tee -a "$out/gpu-tests.txt"; grep -m8 -E "=>|Exception|expected|Error" "$out/one.txt" | cut -c1-400; fi
+    grep -qE "[1-9][0-9]* +tests aborted" "$out/one.txt" && echo "  (skipped: $(grep -m1 -i "assum\|skip" "$out/one.txt" | cut -c1-200))"
+    cat "$out/one.txt" >> "$out/junit.txt"
+  done
+done
+fi
 
 if [[ "${SANITIZE:-0}" == 1 ]] && command -v compute-sanitizer >/dev/null; then
   echo "== compute-sanitizer memcheck on the GPU kernel tests"
@@ -45,6 +65,10 @@ if [[ "${SANITIZE:-0}" == 1 ]] && command -v compute-sanitizer >/dev/null; then
 fi
 
 bench_rc=0
+if [[ -n "${PROFILE:-}" ]]; then
+  echo "== per-kernel profile of a decode step ($PROFILE)"
+  "$java" "${flags[@]}" -cp "$cp" dev.jllm.cuda.bench.DecodeBench --profile "$PROFILE" 2>&1 | tee "$out/profile.txt"
+fi
 if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
   echo "== benchmark"
   "$java" "${flags[@]}" -cp "$cp" dev.jllm.cuda.bench.DecodeBench ${QUICK:+--quick} --out "$out/bench.md" 2>&1 | tee "$out/bench.txt"
@@ -52,9 +76,11 @@ if [[ "${SKIP_BENCH:-0}" != 1 ]]; then
 fi
 
 echo "== summary"
-grep -E "tests (successful|failed|skipped|aborted)" "$out/junit.txt" || true
-echo "(aborted = skipped by an assumption, e.g. 'no CUDA device')"
-grep -B2 -A12 "Failures (" "$out/junit.txt" | head -60 || true
+if [[ "${SKIP_TESTS:-0}" != 1 ]]; then
+  echo "CPU-side tests:"; grep -m4 -E "tests (successful|failed|aborted|skipped)" "$out/junit.txt"
+  echo "GPU tests: $(grep -c ^PASS "$out/gpu-tests.txt") passed, $(grep -c ^FAIL "$out/gpu-tests.txt") failed"
+  grep ^FAIL "$out/gpu-tests.txt"
+fi
 [[ -f "$out/bench.md" ]] && cat "$out/bench.md"
 echo "tests rc=$tests_rc bench rc=$bench_rc"
 exit $(( tests_rc != 0 || bench_rc != 0 ))

@@ -8,6 +8,8 @@
 //   part_o [n_seqs][n_heads][n_splits][head_dim], part_ml [n_seqs][n_heads][n_splits][2].
 //   Launch: grid (n_splits, n_heads, n_seqs), block (128), dynamic shared memory
 //   (head_dim + chunk) * 4 bytes; n_splits = ceil(span / chunk) (splits past the end write m = -inf).
+//   Scores: one thread per key. Values: with head_dim % 4 == 0, each thread sums a float4 column over
+//   every (128 / (head_dim / 4))-th key, so each key's row is one coalesced read; else one thread per dim.
 // Pass 2, jllm_attention_decode_combine: out[s][h][:] = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j.
 //   Launch: grid (n_heads, n_seqs), block (head_dim rounded up to 32, at most 1024).
 // Shapes: q, out [n_seqs][n_heads][head_dim]; caches [n_seqs][W][n_kv_heads][head_dim] f32 (slot-major).
@@ -40,14 +42,20 @@ extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
     const size_t row = (size_t) n_kv_heads * head_dim;  // floats per slot
     const float* kc = k_cache + (size_t) s * window * row + (size_t) g * head_dim;
     const float* vc = v_cache + (size_t) s * window * row + (size_t) g * head_dim;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
-    // scores: one warp per key
-    for (int i = warp; i < count; i += nwarps) {
+    const bool vec = (head_dim & 3) == 0;
+    // scores: one thread per key, the key's row read as float4s (independent loads, all in flight at once)
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
         const float* kr = kc + (size_t) ((first + i) % window) * row;
         float acc = 0.f;
-        for (int d = lane; d < head_dim; d += 32) acc += qs[d] * kr[d];
-        acc = warp_sum(acc);
-        if (lane == 0) p[i] = acc;
+        if (vec) {
+            for (int d = 0; d < head_dim; d += 4) {
+                const float4 kv = *(const float4*) (kr + d);
+                acc += qs[d] * kv.x + qs[d + 1] * kv.y + qs[d + 2] * kv.z + qs[d + 3] * kv.w;
+            }
+        } else {
+            for (int d = 0; d < head_dim; d++) acc += qs[d] * kr[d];
+        }
+        p[i] = acc;
     }
     __syncthreads();
     float m = -INFINITY;
@@ -60,10 +68,36 @@ extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode_partial(
         l += e;
     }
     l = block_sum(l, scratch);  // block_sum's barriers also publish p[]
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float acc = 0.f;
-        for (int i = 0; i < count; i++) acc += p[i] * vc[(size_t) ((first + i) % window) * row + d];
-        o[d] = acc;
+    if (vec && head_dim <= 4 * (int) blockDim.x) {
+        // o = sum_i p[i] v_i: thread t owns float4 column t % (head_dim / 4) for the keys i = t / (head_dim / 4)
+        // (mod the number of such groups); each key's row is one coalesced read; groups are summed in shared memory
+        __shared__ float4 red[128];
+        const int d4 = head_dim >> 2, groups = blockDim.x / d4, c = threadIdx.x % d4, grp = threadIdx.x / d4;
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        if (grp < groups) {
+#pragma unroll 4
+            for (int i = grp; i < count; i += groups) {
+                const float4 vv = *(const float4*) (vc + (size_t) ((first + i) % window) * row + 4 * c);
+                const float pi = p[i];
+                acc.x += pi * vv.x; acc.y += pi * vv.y; acc.z += pi * vv.z; acc.w += pi * vv.w;
+            }
+            red[threadIdx.x] = acc;
+        }
+        __syncthreads();
+        if (threadIdx.x < d4) {
+            float4 sum = red[threadIdx.x];
+            for (int j = 1; j < groups; j++) {
+                const float4 r = red[j * d4 + threadIdx.x];
+                sum.x += r.x; sum.y += r.y; sum.z += r.z; sum.w += r.w;
+            }
+            *(float4*) (o + 4 * threadIdx.x) = sum;
+        }
+    } else {
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
+            float acc = 0.f;
+            for (int i = 0; i < count; i++) acc += p[i] * vc[(size_t) ((first + i) % window) * row + d];
+            o[d] = acc;
+        }
     }
     if (threadIdx.x == 0) { part_ml[part * 2] = m; part_ml[part * 2 + 1] = l; }
 }

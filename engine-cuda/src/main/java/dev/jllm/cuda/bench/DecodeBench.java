@@ -50,6 +50,53 @@ public final class DecodeBench {
             configs.add(new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q4_K));
             configs.add(new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q6_K));
         }
+        if (Arrays.asList(args).contains("--variants")) {  // batch-1 decode tok/s of each matvec variant
+            try (CudaDevice dev = CudaDevice.open(probe.driver().orElseThrow(), 0, false)) {
+                CudaKernels k = new CudaKernels(dev);
+                long stream = dev.createStream();
+                long start = dev.createEvent(), end = dev.createEvent();
+                System.out.println("| model | type | x staged (default) | x staged, norm and gate fused | x from global memory |");
+                for (Config c : List.of(new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.BF16), new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q8_0),
+                        new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q4_0), new Config(LlamaShape.LLAMA_2_7B, GgmlType.Q8_0),
+                        new Config(LlamaShape.LLAMA_2_7B, GgmlType.Q4_0))) {
+                    StringBuilder row = new StringBuilder("| " + c.shape().name() + " | " + c.type() + " |");
+                    k.stageMatvecInput(true);
+                    k.fuseInputs(false);
+                    try (RandomLlama m = new RandomLlama(k, c.shape(), c.type(), PREFILL, 32, WINDOW, 1234, stream)) {
+                        m.setBatch(new int[]{CONTEXT_POS}, new int[]{0}, stream);
+                        for (int v = 0; v < 3; v++) {
+                            k.stageMatvecInput(v < 2);
+                            k.fuseInputs(v == 1);
+                            CudaDevice.CudaGraph g = dev.capture(stream, () -> m.enqueueDecode(1, stream));
+                            row.append(String.format(" %.1f |", 1 / timeGraph(dev, g, stream, start, end, 20)));
+                            dev.destroyGraph(g);
+                        }
+                    }
+                    System.out.println(row);
+                }
+            }
+            return;
+        }
+        String profile = null;
+        for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("--profile")) profile = args[i + 1];
+        if (profile != null) {  // --profile 1b:Q4_0[,7b:Q8_0...]: per-kernel times of one decode step
+            try (CudaDevice dev = CudaDevice.open(probe.driver().orElseThrow(), 0, false)) {
+                CudaKernels k = new CudaKernels(dev);
+                long stream = dev.createStream();
+                for (String spec : profile.split(",")) {
+                    String[] p = spec.split(":");
+                    LlamaShape shape = p[0].equalsIgnoreCase("7b") ? LlamaShape.LLAMA_2_7B : LlamaShape.LLAMA_3_2_1B;
+                    for (boolean staged : new boolean[]{true, false}) {
+                        k.stageMatvecInput(staged);
+                        System.out.println(staged ? "x staged in shared memory (Q8_0, Q4_0)" : "x read from global memory");
+                        System.out.println(profile(k, dev, new Config(shape, GgmlType.valueOf(p[1])), 1, stream));
+                    }
+                    k.stageMatvecInput(true);
+                    System.out.println(profile(k, dev, new Config(shape, GgmlType.valueOf(p[1])), 8, stream));
+                }
+            }
+            return;
+        }
         StringBuilder table = new StringBuilder();
         try (CudaDevice dev = CudaDevice.open(probe.driver().orElseThrow(), 0, false)) {
             CudaKernels k = new CudaKernels(dev);
@@ -121,6 +168,63 @@ public final class DecodeBench {
             double bound = copyBw / weightBytes;
             return String.format("| %s | %s | %.2f | %.1f | %.0f%% | %.1f | %.1f | %.0f |", s.name(), c.type(), weightBytes / 1e9,
                     decode[0], 100 * decode[0] / bound, decode[1], decode[2], prefill);
+        }
+    }
+
+    /** Per-kernel event times of one direct (not captured) decode step of {@code n} sequences, by kernel and grid. */
+    private static String profile(CudaKernels k, CudaDevice dev, Config c, int n, long stream) {
+        LlamaShape s = c.shape();
+        try (RandomLlama m = new RandomLlama(k, s, c.type(), PREFILL, 32, WINDOW, 1234, stream)) {
+            int[] pos = new int[n], slot = new int[n];
+            Arrays.fill(pos, CONTEXT_POS);
+            for (int j = 0; j < n; j++) slot[j] = j;
+            m.setBatch(pos, slot, stream);
+            m.enqueueDecode(n, stream);  // warm-up
+            // Enqueueing a launch and its two events takes the host far longer than most of these kernels run,
+            // so the device is first given ~150 ms of copies: the step's launches queue up behind them and
+            // then run back to back, as in a graph, and each pair of events brackets its kernel alone.
+            long stallBytes = 512L << 20;
+            DeviceBuffer sa = dev.memory().allocate("stall src", stallBytes), sb = dev.memory().allocate("stall dst", stallBytes);
+            for (int i = 0; i < 400; i++) dev.copyDeviceToDevice(sb, 0, sa, 0, stallBytes, stream);
+            List<long[]> events = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            k.observeLaunches(new CudaKernels.LaunchObserver() {
+                private int next;
+
+                @Override
+                public void before(dev.jllm.cuda.kernels.Kernel kernel, dev.jllm.cuda.ffm.LaunchConfig cfg, long st) {
+                    if (next == events.size()) events.add(new long[]{dev.createEvent(), dev.createEvent()});
+                    names.add(kernel.name().toLowerCase() + " grid " + cfg.gridX() + "x" + cfg.gridY() + "x" + cfg.gridZ());
+                    dev.record(events.get(next)[0], st);
+                }
+
+                @Override
+                public void after(dev.jllm.cuda.kernels.Kernel kernel, dev.jllm.cuda.ffm.LaunchConfig cfg, long st) {
+                    dev.record(events.get(next++)[1], st);
+                }
+            });
+            m.enqueueDecode(n, stream);
+            k.observeLaunches(null);
+            dev.synchronize(stream);
+            dev.memory().free(sa);
+            dev.memory().free(sb);
+            double span = 1e3 * dev.elapsedMillis(events.get(0)[0], events.get(names.size() - 1)[1]);
+            java.util.Map<String, double[]> byName = new java.util.LinkedHashMap<>();
+            double total = 0;
+            for (int i = 0; i < names.size(); i++) {
+                double us = 1e3 * dev.elapsedMillis(events.get(i)[0], events.get(i)[1]);
+                total += us;
+                double[] a = byName.computeIfAbsent(names.get(i), x -> new double[2]);
+                a[0]++;
+                a[1] += us;
+            }
+            StringBuilder out = new StringBuilder(String.format("%n## %s %s, decode of %d sequence(s): %d launches, %.1f us in kernels, %.1f us first to last%n",
+                    s.name(), c.type(), n, names.size(), total, span));
+            final double all = total;
+            byName.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[1], a.getValue()[1])).forEach(e ->
+                    out.append(String.format("%8.1f us %5.1f%%  %4d x %7.2f us  %s%n", e.getValue()[1], 100 * e.getValue()[1] / all,
+                            (int) e.getValue()[0], e.getValue()[1] / e.getValue()[0], e.getKey())));
+            return out.toString();
         }
     }
 

@@ -136,22 +136,19 @@ public final class RandomLlama implements AutoCloseable {
         float scale = (float) (1 / Math.sqrt(s.headDim()));
         k.embedding(embedding, type, s.vocab(), s.dim(), ids, x, n, stream);
         for (int l = 0; l < s.layers(); l++) {
-            k.rmsnorm(x, attnNorm[l], h, n, s.dim(), 1e-5f, stream);
-            project(wq[l], s.qDim(), s.dim(), h, q, n, stream);
-            project(wk[l], s.kvDim(), s.dim(), h, kk, n, stream);
-            project(wv[l], s.kvDim(), s.dim(), h, vv, n, stream);
+            CudaKernels.Input attnIn = k.normed(x, attnNorm[l], 1e-5f, h, n, s.dim());
+            k.project(type, wq[l], s.qDim(), s.dim(), attnIn, q, stream);
+            k.project(type, wk[l], s.kvDim(), s.dim(), attnIn, kk, stream);
+            k.project(type, wv[l], s.kvDim(), s.dim(), attnIn, vv, stream);
             k.ropeKv(q, kk, vv, kCache[l], vCache[l], positions, seqSlots, invFreq, n, s.heads(), s.kvHeads(), s.headDim(),
                     s.headDim(), RopeRef.HALF_SPLIT, window, seqs, stream);
             k.attentionDecode(q, kCache[l], vCache[l], positions, partO, partMl, att, n, s.heads(), s.kvHeads(), s.headDim(),
                     window, window, scale, stream);
-            project(wo[l], s.dim(), s.qDim(), att, o, n, stream);
-            k.residualAdd(x, o, n * s.dim(), stream);
-            k.rmsnorm(x, ffnNorm[l], h, n, s.dim(), 1e-5f, stream);
-            project(w1[l], s.ffn(), s.dim(), h, g, n, stream);
-            project(w3[l], s.ffn(), s.dim(), h, u, n, stream);
-            k.swiglu(g, u, g, n * s.ffn(), stream);
-            project(w2[l], s.dim(), s.ffn(), g, d, n, stream);
-            k.residualAdd(x, d, n * s.dim(), stream);
+            k.projectAdd(type, wo[l], s.dim(), s.qDim(), k.plain(att, n, s.qDim()), x, o, stream);
+            CudaKernels.Input ffnIn = k.normed(x, ffnNorm[l], 1e-5f, h, n, s.dim());
+            k.project(type, w1[l], s.ffn(), s.dim(), ffnIn, g, stream);
+            k.project(type, w3[l], s.ffn(), s.dim(), ffnIn, u, stream);
+            k.projectAdd(type, w2[l], s.dim(), s.ffn(), k.gated(g, u, g, n, s.ffn()), x, d, stream);
         }
         k.rmsnorm(x, outNorm, h, n, s.dim(), 1e-5f, stream);
         project(output, s.vocab(), s.dim(), h, logits, n, stream);

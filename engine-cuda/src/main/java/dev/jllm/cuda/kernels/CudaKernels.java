@@ -22,7 +22,8 @@ public final class CudaKernels {
     public static final int MATVEC_BLOCK = 256;
     public static final int MATVEC_ROWS_PER_BLOCK = 8;
     /** Keys per split of the decode attention (flash-decoding). */
-    public static final int DECODE_CHUNK = 256;
+    /** Decode attention splits a sequence into at most this many chunks of at least {@link #DECODE_MIN_CHUNK} keys. */
+    public static final int DECODE_MAX_SPLITS = 64, DECODE_MIN_CHUNK = 64;
     public static final int PREFILL_QUERIES_PER_BLOCK = 16;
     public static final int MAX_HEAD_DIM = 256;
     public static final int SAMPLE_MAX_K = 256;
@@ -75,12 +76,20 @@ public final class CudaKernels {
     }
 
     /** Splits of the decode attention for a span (keys attended at most) of {@code span}. */
+    /**
+     * Keys per decode-attention split: small chunks give one step many blocks (a batch-1 step at position 256
+     * has 4 splits per head, not 1), capped at {@link #DECODE_MAX_SPLITS} splits so partial results stay small.
+     */
+    public static int decodeChunk(int span) {
+        return LaunchConfig.blocks(LaunchConfig.blocks(span, DECODE_MAX_SPLITS), DECODE_MIN_CHUNK) * DECODE_MIN_CHUNK;
+    }
+
     public static int decodeSplits(int span) {
-        return LaunchConfig.blocks(span, DECODE_CHUNK);
+        return LaunchConfig.blocks(span, decodeChunk(span));
     }
 
     public static LaunchConfig decodePartialConfig(int nSeqs, int nHeads, int headDim, int span) {
-        return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, (headDim + DECODE_CHUNK) * 4);
+        return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, (headDim + decodeChunk(span)) * 4);
     }
 
     public static LaunchConfig decodeCombineConfig(int nSeqs, int nHeads, int headDim) {
@@ -112,7 +121,8 @@ public final class CudaKernels {
         need(x, 4L * nRows * dim);
         need(w, 4L * dim);
         need(out, 4L * nRows * dim);
-        launch(Kernel.RMSNORM, LaunchConfig.of(nRows, 256), stream, KernelArgs.create()
+        // one float4 per thread where the row allows (2048 wide: 512 threads), at least two warps, at most 1024
+        launch(Kernel.RMSNORM, LaunchConfig.of(nRows, Math.clamp((dim / 4 + 31) / 32 * 32L, 64, 1024)), stream, KernelArgs.create()
                 .ptr(x).ptr(w).ptr(out).i32(nRows).i32(dim).f32(eps));
     }
 
@@ -122,8 +132,142 @@ public final class CudaKernels {
         need(w, DeviceLayout.bytes(type, rows, cols));
         need(x, 4L * cols);
         need(y, 4L * rows);
-        launch(matvecKernel(type), matvecConfig(rows, 1), stream, KernelArgs.create()
-                .ptr(w).ptr(x).ptr(y).i32(rows).i32(cols));
+        launchMatvec(type, w, rows, cols, x, null, 0f, y, 0, stream);
+    }
+
+    /** Matvec modes (matvec.cuh): the input is rmsnorm(x) * aux, or silu(x) * aux; the product is added to y. */
+    static final int IN_NORM = 1, IN_GATED = 2, OUT_ADD = 4;
+
+    private void launchMatvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer aux, float eps,
+                              DeviceBuffer y, int mode, long stream) {
+        LaunchConfig cfg = matvecConfig(rows, 1);
+        int staged = stagedInputBytes(type, cols);
+        if ((mode & (IN_NORM | IN_GATED)) != 0 && staged == 0) throw new IllegalStateException("input mode " + mode + " needs a staged input");
+        if (staged > 0) cfg = new LaunchConfig(cfg.gridX(), 1, 1, cfg.blockX(), 1, 1, staged);
+        launch(matvecKernel(type), cfg, stream, KernelArgs.create()
+                .ptr(w).ptr(x).rawPtr(aux == null ? 0 : aux.address()).f32(eps).ptr(y).i32(rows).i32(cols).i32(mode));
+    }
+
+    /**
+     * The input of a projection: a buffer, or rmsnorm(x) * w, or silu(g) * u. For one token whose matvec
+     * kernel stages its input in shared memory, the norm or the gate is applied there, fused (no launch of
+     * its own, no round trip through memory); otherwise it is computed once, on first use, into {@code out}.
+     */
+    public final class Input {
+        private final DeviceBuffer x, aux, out;
+        private final int mode, nTokens, dim;
+        private final float eps;
+        private boolean materialized;
+
+        private Input(DeviceBuffer x, DeviceBuffer aux, DeviceBuffer out, int mode, float eps, int nTokens, int dim) {
+            this.x = x;
+            this.aux = aux;
+            this.out = out;
+            this.mode = mode;
+            this.eps = eps;
+            this.nTokens = nTokens;
+            this.dim = dim;
+            materialized = mode == 0;
+        }
+
+        /** The input as a buffer ({@code out}, computed now if not yet). */
+        public DeviceBuffer materialize(long stream) {
+            if (!materialized) {
+                if (mode == IN_NORM) rmsnorm(x, aux, out, nTokens, dim, eps, stream);
+                else swiglu(x, aux, out, nTokens * dim, stream);
+                materialized = true;
+            }
+            return mode == 0 ? x : out;
+        }
+    }
+
+    /** {@code x} as it is. */
+    public Input plain(DeviceBuffer x, int nTokens, int dim) {
+        return new Input(x, null, null, 0, 0f, nTokens, dim);
+    }
+
+    /** rmsnorm(x) * w, in {@code out} where it has to be materialized. */
+    public Input normed(DeviceBuffer x, DeviceBuffer w, float eps, DeviceBuffer out, int nTokens, int dim) {
+        return new Input(x, w, out, IN_NORM, eps, nTokens, dim);
+    }
+
+    /** silu(g) * u, in {@code out} (which may be g) where it has to be materialized. */
+    public Input gated(DeviceBuffer g, DeviceBuffer u, DeviceBuffer out, int nTokens, int dim) {
+        return new Input(g, u, out, IN_GATED, 0f, nTokens, dim);
+    }
+
+    /** Whether a one-token product of this type and width applies norms and gates to its input itself. */
+    public boolean fusesInput(GgmlType type, int cols) {
+        return fuseInputs && stagedInputBytes(type, cols) > 0;
+    }
+
+    /**
+     * Off unless -Djllm.cuda.matvec.fuse=true: on an H100 (engine-cuda/BENCHMARKS.md) every staging block
+     * reading x twice for the norm cost more than the separate rmsnorm and swiglu launches it saves.
+     */
+    private volatile boolean fuseInputs = "true".equals(System.getProperty("jllm.cuda.matvec.fuse"));
+
+    /** Fuses norms and gates into the staged inputs of one-token products, or not (tests and benchmarks). */
+    public void fuseInputs(boolean on) {
+        fuseInputs = on;
+    }
+
+    /** {@code y = W . in} for {@code in.nTokens} tokens ({@link #project}), the input fused where it can be. */
+    public void project(GgmlType type, DeviceBuffer w, int rows, int cols, Input in, DeviceBuffer y, long stream) {
+        if (in.dim != cols) throw new IllegalArgumentException(w.label() + ": input of " + in.dim + " for " + cols + " columns");
+        if (in.nTokens == 1 && !in.materialized && fusesInput(type, cols)) {
+            DeviceLayout.check(w.label(), type, rows, cols);
+            need(w, DeviceLayout.bytes(type, rows, cols));
+            need(in.x, 4L * cols);
+            need(in.aux, 4L * cols);
+            need(y, 4L * rows);
+            launchMatvec(type, w, rows, cols, in.x, in.aux, in.eps, y, in.mode, stream);
+        } else {
+            project(type, w, rows, cols, in.materialize(stream), y, in.nTokens, stream);
+        }
+    }
+
+    /**
+     * The residual connection {@code x += W . in}: for one token added by the matvec itself (and the input
+     * fused where it can be), else through {@code tmp} ({@code in.nTokens * rows} floats) and {@link #residualAdd}.
+     */
+    public void projectAdd(GgmlType type, DeviceBuffer w, int rows, int cols, Input in, DeviceBuffer x, DeviceBuffer tmp, long stream) {
+        if (in.nTokens == 1) {
+            if (in.dim != cols) throw new IllegalArgumentException(w.label() + ": input of " + in.dim + " for " + cols + " columns");
+            DeviceLayout.check(w.label(), type, rows, cols);
+            need(w, DeviceLayout.bytes(type, rows, cols));
+            need(x, 4L * rows);
+            boolean fuse = !in.materialized && fusesInput(type, cols);
+            DeviceBuffer src = fuse ? in.x : in.materialize(stream);
+            need(src, 4L * cols);
+            if (fuse) need(in.aux, 4L * cols);
+            launchMatvec(type, w, rows, cols, src, fuse ? in.aux : null, in.eps, x, fuse ? in.mode | OUT_ADD : OUT_ADD, stream);
+        } else {
+            project(type, w, rows, cols, in, tmp, stream);
+            residualAdd(x, tmp, in.nTokens * rows, stream);
+        }
+    }
+
+    /** Largest x a matvec stages in shared memory: the default per-block limit, no opt-in needed. */
+    public static final int MATVEC_STAGE_MAX_BYTES = 48 * 1024;
+
+    private volatile boolean stageMatvecInput = !"false".equals(System.getProperty("jllm.cuda.matvec.stage"));
+
+    /**
+     * Dynamic shared memory for a matvec of this type and width: cols * 4 bytes when its kernel stages x in
+     * shared memory (Q8_0 and Q4_0 with cols % 8 == 0, up to {@link #MATVEC_STAGE_MAX_BYTES}), else 0.
+     */
+    public int stagedInputBytes(GgmlType type, int cols) {
+        boolean stages = switch (type) {  // F32/F16/BF16 lanes read x 16-32 bytes apart: faster from L1 (BENCHMARKS.md)
+            case Q8_0, Q4_0 -> true;
+            default -> false;
+        };
+        return stageMatvecInput && stages && cols % 8 == 0 && 4L * cols <= MATVEC_STAGE_MAX_BYTES ? 4 * cols : 0;
+    }
+
+    /** Turns the staging of matvec inputs off (benchmarks compare both; -Djllm.cuda.matvec.stage=false at start). */
+    public void stageMatvecInput(boolean on) {
+        stageMatvecInput = on;
     }
 
     /** Tokens up to which {@link #project} uses the batched matvec rather than the tiled matmul. */
@@ -225,7 +369,7 @@ public final class CudaKernels {
         need(out, 4L * nSeqs * nHeads * headDim);
         launch(Kernel.ATTENTION_DECODE_PARTIAL, decodePartialConfig(nSeqs, nHeads, headDim, span), stream, KernelArgs.create()
                 .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(partO).ptr(partMl)
-                .i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).i32(DECODE_CHUNK).i32(splits).f32(scale));
+                .i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).i32(decodeChunk(span)).i32(splits).f32(scale));
         launch(Kernel.ATTENTION_DECODE_COMBINE, decodeCombineConfig(nSeqs, nHeads, headDim), stream, KernelArgs.create()
                 .ptr(partO).ptr(partMl).ptr(out).i32(nHeads).i32(headDim).i32(splits));
     }
@@ -284,8 +428,8 @@ public final class CudaKernels {
     public void moeMatvec(GgmlType type, DeviceBuffer w, int nExperts, int rows, int cols, DeviceBuffer expertIds,
                           DeviceBuffer x, boolean xPerSlot, DeviceBuffer y, int slots, long stream) {
         DeviceLayout.check(w.label(), type, rows, cols);
-        long expertBytes = DeviceLayout.bytes(type, rows, cols);
-        need(w, expertBytes * nExperts);
+        long expertBytes = DeviceLayout.expertStride(type, rows, cols);
+        need(w, expertBytes * (nExperts - 1) + DeviceLayout.bytes(type, rows, cols));
         need(expertIds, 4L * slots);
         need(x, 4L * cols * (xPerSlot ? slots : 1));
         need(y, 4L * rows * slots);
@@ -384,6 +528,23 @@ public final class CudaKernels {
     }
 
     private void launch(Kernel k, LaunchConfig cfg, long stream, KernelArgs args) {
+        LaunchObserver o = observer;
+        if (o != null) o.before(k, cfg, stream);
         device.launch(functions.get(k), cfg, stream, args);
+        if (o != null) o.after(k, cfg, stream);
+    }
+
+    /** Sees every launch of these kernels, e.g. to time each with events (benchmarks; never while capturing). */
+    public interface LaunchObserver {
+        void before(Kernel k, LaunchConfig cfg, long stream);
+
+        void after(Kernel k, LaunchConfig cfg, long stream);
+    }
+
+    private volatile LaunchObserver observer;
+
+    /** Sets (or, with null, removes) the {@link LaunchObserver}. */
+    public void observeLaunches(LaunchObserver o) {
+        observer = o;
     }
 }

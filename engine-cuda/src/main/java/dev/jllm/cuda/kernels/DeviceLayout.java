@@ -45,6 +45,15 @@ public final class DeviceLayout {
         return rows * type.bytesFor(cols);
     }
 
+    /**
+     * Distance between two experts' matrices stacked in one buffer: {@link #bytes} rounded up to 256, so every
+     * expert starts as aligned as a fresh allocation (the kernels load 16-byte vectors; a Q4_0 or Q8_0 matrix
+     * is generally not a multiple of 16 bytes long).
+     */
+    public static long expertStride(GgmlType type, long rows, long cols) {
+        return (bytes(type, rows, cols) + 255) & ~255L;
+    }
+
     /** Writes the device layout of {@code src} (GGUF bytes of a {@code rows x cols} matrix) into {@code dst}. */
     public static void repack(GgmlType type, long rows, long cols, MemorySegment src, MemorySegment dst) {
         long n = bytes(type, rows, cols);

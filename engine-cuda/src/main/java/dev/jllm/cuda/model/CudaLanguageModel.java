@@ -192,12 +192,13 @@ public final class CudaLanguageModel implements LanguageModel {
 
     private DeviceBuffer deviceLayout(String name, GgmlType type, int rows, int cols, MemorySegment ggml, int count) {
         long each = DeviceLayout.bytes(type, rows, cols);
-        DeviceBuffer b = dev.memory().allocate(name, Math.max(16, each * count));
+        long stride = count == 1 ? each : DeviceLayout.expertStride(type, rows, cols);  // GGUF packs them `each` apart
+        DeviceBuffer b = dev.memory().allocate(name, Math.max(16, stride * (count - 1) + each));
         try (Arena a = Arena.ofShared()) {  // filled here, read by the CUDA thread
             MemorySegment tmp = a.allocate(each, 16);
             for (int e = 0; e < count; e++) {
                 DeviceLayout.repack(type, rows, cols, ggml.asSlice(e * each, each), tmp);
-                dev.upload(b, e * each, tmp, staging, stream);
+                dev.upload(b, e * stride, tmp, staging, stream);
             }
         }
         return b;
@@ -349,10 +350,11 @@ public final class CudaLanguageModel implements LanguageModel {
             int cap = cache.capacity(l), span = span(l, cache.maxContext());
             DeviceBuffer kc = cache.keys(l), vc = cache.values(l);
             // attention block: x += wo . attention(rope(wq h), rope(wk h), wv h), h = rmsnorm(x)
-            k.rmsnorm(x, ly.attnNorm(), h, n, c.dim(), c.normEps(), st);
-            project(ly.wq(), h, q, n);
-            project(ly.wk(), h, kk, n);
-            project(ly.wv(), h, vv, n);
+            // (for one token the norm is applied by each product as it stages its input; see CudaKernels.Input)
+            CudaKernels.Input attnIn = k.normed(x, ly.attnNorm(), c.normEps(), h, n, c.dim());
+            project(ly.wq(), attnIn, q);
+            project(ly.wk(), attnIn, kk);
+            project(ly.wv(), attnIn, vv);
             int held = (int) (kc.bytes() / (4L * c.kvDim()));  // slots allocated so far (grows up to cap)
             k.ropeKv(q, kk, vv, kc, vc, positions, seqSlots, invFreq, n, c.nHeads(), c.nKvHeads(), c.headDim(), ropeDims,
                     pairing, cap, 1, held, st);
@@ -364,17 +366,15 @@ public final class CudaLanguageModel implements LanguageModel {
                 k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,
                         scale, held, st);
             }
-            project(ly.wo(), att, o, n);
-            k.residualAdd(x, o, n * c.dim(), st);
-            // feed-forward block: x += ffn(rmsnorm(x))
-            k.rmsnorm(x, ly.ffnNorm(), h, n, c.dim(), c.normEps(), st);
+            projectAdd(ly.wo(), k.plain(att, n, c.qDim()), o);
+            // feed-forward block: x += ffn(rmsnorm(x)), ffn = w2 . (silu(w1 h) * w3 h)
+            CudaKernels.Input ffnIn = k.normed(x, ly.ffnNorm(), c.normEps(), h, n, c.dim());
             if (ly.router() == null) {
-                project(ly.w1(), h, g, n);
-                project(ly.w3(), h, u, n);
-                k.swiglu(g, u, g, n * c.ffnDim(), st);
-                project(ly.w2(), g, d, n);
-                k.residualAdd(x, d, n * c.dim(), st);
+                project(ly.w1(), ffnIn, g);
+                project(ly.w3(), ffnIn, u);
+                projectAdd(ly.w2(), k.gated(g, u, g, n, c.ffnDim()), d);
             } else {
+                ffnIn.materialize(st);
                 moe(ly, n);
             }
         }
@@ -420,6 +420,15 @@ public final class CudaLanguageModel implements LanguageModel {
 
     private void project(Matrix w, DeviceBuffer in, DeviceBuffer out, int n) {
         k.project(w.type(), w.data(), w.rows(), w.cols(), in, out, n, st);
+    }
+
+    private void project(Matrix w, CudaKernels.Input in, DeviceBuffer out) {
+        k.project(w.type(), w.data(), w.rows(), w.cols(), in, out, st);
+    }
+
+    /** x += w . in (tmp: room for the product where it cannot be added in place). */
+    private void projectAdd(Matrix w, CudaKernels.Input in, DeviceBuffer tmp) {
+        k.projectAdd(w.type(), w.data(), w.rows(), w.cols(), in, x, tmp, st);
     }
 
     /** Logits of token {@code t} of the last pass (its normed state is row t of h). */

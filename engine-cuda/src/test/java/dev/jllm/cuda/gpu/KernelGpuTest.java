@@ -106,6 +106,38 @@ class KernelGpuTest {
         }
     }
 
+    /** One decode token: rmsnorm or SwiGLU applied while the input is staged, and the residual added in place. */
+    @Test
+    void fusedNormGateAndResidualAddMatchTheSeparateKernels() {
+        SplittableRandom rnd = new SplittableRandom(107);
+        for (boolean fuse : new boolean[]{true, false}) for (GgmlType type : TestData.KERNEL_TYPES) {
+            gpu.kernels.fuseInputs(fuse);
+            int rows = 37, cols = type.blockSize == 1 ? 264 : type.blockSize * 33;
+            MemorySegment w = TestData.weights(type, rows, cols, rnd.nextLong());
+            float[] x = TestData.floats(rnd, cols, 1), aux = TestData.floats(rnd, cols, 1), base = TestData.floats(rnd, rows, 1);
+            DeviceBuffer dw = uploadWeights(type, w, rows, cols, type + " w");
+            float[] normed = ElementwiseRef.rmsnorm(x, aux, 1, cols, 1e-5f), gated = ElementwiseRef.swiglu(x, aux);
+            String what = type + " " + rows + "x" + cols + (gpu.kernels.fusesInput(type, cols) ? " fused" : " unfused");
+            // y = W . rmsnorm(x)
+            DeviceBuffer dy = gpu.poisoned("y", rows);
+            gpu.kernels.project(type, dw, rows, cols, gpu.kernels.normed(gpu.upload("x", x), gpu.upload("norm", aux), 1e-5f,
+                    gpu.poisoned("h", cols), 1, cols), dy, gpu.stream);
+            assertDots(WeightRef.matvec(type, w, rows, cols, normed), gpu.floats(dy, rows), dotBounds(type, w, rows, cols, normed, 1),
+                    "norm " + what);
+            // y += W . (silu(g) * u)
+            DeviceBuffer acc = gpu.upload("residual", base);
+            gpu.kernels.projectAdd(type, dw, rows, cols, gpu.kernels.gated(gpu.upload("g", x), gpu.upload("u", aux),
+                    gpu.poisoned("gu", cols), 1, cols), acc, gpu.poisoned("tmp", rows), gpu.stream);
+            float[] expect = WeightRef.matvec(type, w, rows, cols, gated), bound = dotBounds(type, w, rows, cols, gated, 1);
+            for (int r = 0; r < rows; r++) {
+                expect[r] += base[r];
+                bound[r] += Math.abs(base[r]);
+            }
+            assertDots(expect, gpu.floats(acc, rows), bound, "gate + add " + what);
+        }
+        gpu.kernels.fuseInputs(false);
+    }
+
     @Test
     void matmulEveryTypeAcrossTileEdges() {
         SplittableRandom rnd = new SplittableRandom(101);
@@ -284,12 +316,12 @@ class KernelGpuTest {
         // expert products: experts stacked [experts][rows][cols], ids {5, 2} read from device memory
         GgmlType type = GgmlType.Q4_0;
         int rows = 37, cols = 224;
-        MemorySegment all = Arena.ofAuto().allocate(experts * DeviceLayout.bytes(type, rows, cols), 16);
+        long bytes = DeviceLayout.bytes(type, rows, cols), stride = DeviceLayout.expertStride(type, rows, cols);
+        MemorySegment all = Arena.ofAuto().allocate(experts * stride, 16);
         MemorySegment[] perExpert = new MemorySegment[experts];
         for (int e = 0; e < experts; e++) {
             perExpert[e] = TestData.weights(type, rows, cols, 200 + e);
-            long bytes = DeviceLayout.bytes(type, rows, cols);
-            DeviceLayout.repack(type, rows, cols, perExpert[e], all.asSlice(e * bytes, bytes));
+            DeviceLayout.repack(type, rows, cols, perExpert[e], all.asSlice(e * stride, bytes));
         }
         DeviceBuffer dw = gpu.upload("ffn_up_exps", all);
         int[] chosen = {5, 2};

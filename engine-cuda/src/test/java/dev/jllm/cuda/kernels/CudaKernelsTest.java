@@ -9,6 +9,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,9 +60,77 @@ class CudaKernelsTest {
         assertEquals(256, last().blockX());
         assertEquals(w.address(), last().paramLong(0));
         assertEquals(x.address(), last().paramLong(1));
-        assertEquals(y.address(), last().paramLong(2));
-        assertEquals(rows, last().paramInt(3));
-        assertEquals(cols, last().paramInt(4));
+        assertEquals(0, last().paramLong(2), "no aux input");
+        assertEquals(y.address(), last().paramLong(4));
+        assertEquals(rows, last().paramInt(5));
+        assertEquals(cols, last().paramInt(6));
+        assertEquals(0, last().paramInt(7), "plain input, y = W x");
+        assertEquals(4 * cols, last().sharedMem(), "x staged in shared memory");
+        kernels.stageMatvecInput(false);
+        kernels.matvec(GgmlType.Q8_0, w, rows, cols, x, y, 0);
+        assertEquals(0, last().sharedMem(), "x read from global memory");
+    }
+
+    /** One decode token: the norm, the gate and the residual add ride on the products that can take them. */
+    @Test
+    void oneTokenProjectionsFuseTheNormTheGateAndTheResidualAdd() {
+        int dim = 64, ffn = 96;
+        DeviceBuffer x = dev.memory().allocate("x", 4L * dim), norm = dev.memory().allocate("attn_norm", 4L * dim);
+        DeviceBuffer h = dev.memory().allocate("h", 4L * dim), q = dev.memory().allocate("q", 4L * dim);
+        DeviceBuffer g = dev.memory().allocate("g", 4L * ffn), u = dev.memory().allocate("u", 4L * ffn);
+        DeviceBuffer tmp = dev.memory().allocate("tmp", 4L * dim);
+        DeviceBuffer wq = dev.memory().allocate("wq", DeviceLayout.bytes(GgmlType.Q4_0, dim, dim));
+        DeviceBuffer wk = dev.memory().allocate("wk", DeviceLayout.bytes(GgmlType.Q4_K, dim, 256));
+        DeviceBuffer w2 = dev.memory().allocate("w2", DeviceLayout.bytes(GgmlType.Q8_0, dim, ffn));
+        // off by default (slower on an H100): the norm runs once, into h, and the product reads h
+        int before = fake.launches.size();
+        kernels.project(GgmlType.Q4_0, wq, dim, dim, kernels.normed(x, norm, 1e-5f, h, 1, dim), q, 0);
+        assertEquals(before + 2, fake.launches.size());
+        assertEquals(h.address(), last().paramLong(1));
+        assertEquals(0, last().paramInt(7));
+        kernels.fuseInputs(true);
+        CudaKernels.Input in = kernels.normed(x, norm, 1e-5f, h, 1, dim);
+        before = fake.launches.size();
+        kernels.project(GgmlType.Q4_0, wq, dim, dim, in, q, 0);
+        assertEquals(before + 1, fake.launches.size(), "no rmsnorm launch of its own");
+        assertEquals("jllm_matvec_q4_0", lastName());
+        assertEquals(x.address(), last().paramLong(1), "reads the residual stream");
+        assertEquals(norm.address(), last().paramLong(2));
+        assertEquals(1e-5f, last().paramFloat(3));
+        assertEquals(CudaKernels.IN_NORM, last().paramInt(7));
+        assertEquals(4 * dim, last().sharedMem());
+
+        // a type whose kernel does not stage its input: the norm runs once, into h, and later products read h
+        DeviceBuffer x256 = dev.memory().allocate("x256", 4L * 256);
+        assertThrows(IllegalArgumentException.class, () -> kernels.project(GgmlType.Q4_K, wk, dim, 256, in, q, 0), "input width checked");
+        CudaKernels.Input in256 = kernels.normed(x256, dev.memory().allocate("n256", 4L * 256), 1e-5f,
+                dev.memory().allocate("h256", 4L * 256), 1, 256);
+        before = fake.launches.size();
+        kernels.project(GgmlType.Q4_K, wk, dim, 256, in256, q, 0);
+        assertEquals(before + 2, fake.launches.size());
+        assertEquals("jllm_rmsnorm", fake.functionNames.get(fake.launches.get(before).function()));
+        assertEquals(0, last().paramInt(7));
+        kernels.project(GgmlType.Q4_K, wk, dim, 256, in256, q, 0);
+        assertEquals(before + 3, fake.launches.size(), "materialized once");
+
+        // x += w2 . (silu(g) * u): one launch, gated input, added output
+        before = fake.launches.size();
+        kernels.projectAdd(GgmlType.Q8_0, w2, dim, ffn, kernels.gated(g, u, g, 1, ffn), x, tmp, 0);
+        assertEquals(before + 1, fake.launches.size());
+        assertEquals("jllm_matvec_q8_0", lastName());
+        assertEquals(g.address(), last().paramLong(1));
+        assertEquals(u.address(), last().paramLong(2));
+        assertEquals(x.address(), last().paramLong(4));
+        assertEquals(CudaKernels.IN_GATED | CudaKernels.OUT_ADD, last().paramInt(7));
+
+        // two tokens: rmsnorm, batched product, residual add, as before
+        DeviceBuffer x2 = dev.memory().allocate("x2", 8L * dim), h2 = dev.memory().allocate("h2", 8L * dim);
+        DeviceBuffer t2 = dev.memory().allocate("t2", 8L * dim);
+        before = fake.launches.size();
+        kernels.projectAdd(GgmlType.Q4_0, wq, dim, dim, kernels.normed(x2, norm, 1e-5f, h2, 2, dim), x2, t2, 0);
+        List<String> names = fake.launches.subList(before, fake.launches.size()).stream()
+                .map(l -> fake.functionNames.get(l.function())).toList();
+        assertEquals(List.of("jllm_rmsnorm", "jllm_matvec_batch_q4_0", "jllm_residual_add"), names);
     }
 
     @Test
@@ -85,7 +155,11 @@ class CudaKernelsTest {
         DeviceBuffer vc = dev.memory().allocate("v_cache", 4L * seqs * kv * window * hd);
         DeviceBuffer pos = dev.memory().allocate("pos", 4L * seqs);
         int splits = CudaKernels.decodeSplits(span);
-        assertEquals(3, splits);
+        assertEquals(10, splits, "600 keys in chunks of 64");
+        assertEquals(64, CudaKernels.decodeChunk(span));
+        assertEquals(1600, CudaKernels.decodeChunk(100_000), "long spans: at most 64 splits, chunks a multiple of 64");
+        assertEquals(63, CudaKernels.decodeSplits(100_000));
+        assertEquals(1, CudaKernels.decodeSplits(1));
         DeviceBuffer po = dev.memory().allocate("part_o", 4L * seqs * heads * splits * hd);
         DeviceBuffer pml = dev.memory().allocate("part_ml", 8L * seqs * heads * splits);
         DeviceBuffer out = dev.memory().allocate("out", 4L * seqs * heads * hd);
@@ -95,7 +169,7 @@ class CudaKernelsTest {
         assertEquals(splits, partial.gridX());
         assertEquals(heads, partial.gridY());
         assertEquals(seqs, partial.gridZ());
-        assertEquals((hd + CudaKernels.DECODE_CHUNK) * 4, partial.sharedMem());
+        assertEquals((hd + CudaKernels.decodeChunk(span)) * 4, partial.sharedMem());
         assertEquals(0.125f, partial.paramFloat(13));
         assertEquals("jllm_attention_decode_combine", lastName());
         assertEquals(heads, last().gridX());
@@ -132,6 +206,14 @@ class CudaKernelsTest {
         assertEquals(0, last().paramInt(4), "shared input: stride 0");
         kernels.moeMatvec(GgmlType.Q4_K, w, experts, rows, cols, ids, x, true, y, slots, 0);
         assertEquals(cols, last().paramInt(4));
+        // a Q4_0 expert of 37 x 224 is 37 * 7 * 18 = 4662 bytes: each starts 4864 bytes (19 * 256) after the last,
+        // so its 16-byte loads stay aligned (4662 apart, the H100 stopped with CUDA_ERROR_MISALIGNED_ADDRESS)
+        DeviceBuffer w4 = dev.memory().allocate("blk.0.ffn_down_exps.weight", 4864L * (experts - 1) + 4662);
+        kernels.moeMatvec(GgmlType.Q4_0, w4, experts, 37, 224, ids, x, false, y, slots, 0);
+        assertEquals(4864L, last().paramLong(1));
+        DeviceBuffer tooShort = dev.memory().allocate("short", 4662L * experts);
+        assertThrows(IllegalArgumentException.class,
+                () -> kernels.moeMatvec(GgmlType.Q4_0, tooShort, experts, 37, 224, ids, x, false, y, slots, 0));
     }
 
     @Test
