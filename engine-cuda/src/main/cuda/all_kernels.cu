@@ -9,6 +9,7 @@
 #include "matvec_q4_0.cu"
 #include "matvec_q4_k.cu"
 #include "matvec_q6_k.cu"
+#include "matvec_multi.cu"
 #include "matvec_batch.cu"
 #include "matmul.cu"
 #include "rope_kv.cu"

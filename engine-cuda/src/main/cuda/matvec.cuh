@@ -166,7 +166,8 @@ __device__ __forceinline__ float row_dot_q4_0(const uint8_t* W, int rows, int co
 
 // Q4_K: 8 lanes per 256-weight super-block, 4 super-blocks per warp step. Lane t (0..7) reads 16 qs
 // bytes: chunk t/2 (64 weights), half t%2; low nibbles feed sub-block 2*chunk, high nibbles 2*chunk+1.
-__device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+template <class X>
+__device__ __forceinline__ float row_dot_q4_kx(const uint8_t* W, int rows, int cols, int row, X xf) {
     const int lane = threadIdx.x & 31, t = lane & 7;
     const int nb = cols / 256;
     const uint8_t* base = W + (size_t) row * nb * Q4K_BLOCK_BYTES;
@@ -181,11 +182,11 @@ __device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int co
         q4k_scale_min(2 * chunk + 1, b + 4, &sc1, &m1);
         const uint4 q = *(const uint4*) (b + 16 + chunk * 32 + half * 16);
         const uint8_t* qb = (const uint8_t*) &q;
-        const float* xl = x + blk * 256 + chunk * 64 + half * 16;  // low nibbles; high nibbles at +32
+        const int xl = (blk * 256 + chunk * 64 + half * 16) / 4;  // float4 index: low nibbles; high nibbles 8 further
         float slo = 0.f, shi = 0.f, xlo = 0.f, xhi = 0.f;
 #pragma unroll
         for (int i = 0; i < 16; i += 4) {
-            const float4 a = *(const float4*) (xl + i), h = *(const float4*) (xl + 32 + i);
+            const float4 a = xf(xl + i / 4), h = xf(xl + 8 + i / 4);
             slo += (float) (qb[i] & 0xF) * a.x + (float) (qb[i + 1] & 0xF) * a.y + (float) (qb[i + 2] & 0xF) * a.z + (float) (qb[i + 3] & 0xF) * a.w;
             shi += (float) (qb[i] >> 4) * h.x + (float) (qb[i + 1] >> 4) * h.y + (float) (qb[i + 2] >> 4) * h.z + (float) (qb[i + 3] >> 4) * h.w;
             xlo += a.x + a.y + a.z + a.w;
@@ -198,7 +199,8 @@ __device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int co
 
 // Q6_K (device layout): 8 lanes per super-block, 4 super-blocks per warp step. Lane t: half n = t/4,
 // l in [(t%4)*8, +8); each l yields the 4 weights l, l+32, l+64, l+96 of that 128-weight half.
-__device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+template <class X>
+__device__ __forceinline__ float row_dot_q6_kx(const uint8_t* W, int rows, int cols, int row, X xf) {
     const int lane = threadIdx.x & 31, t = lane & 7;
     const int nb = cols / 256;
     const uint8_t* base = W + (size_t) row * nb * Q6K_PACKED_BYTES;
@@ -215,12 +217,12 @@ __device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int co
         const uint8_t* pa = (const uint8_t*) &qa;
         const uint8_t* pc = (const uint8_t*) &qc;
         const uint8_t* ph = (const uint8_t*) &qh;
-        const float* xl = x + blk * 256 + n * 128 + l0;
+        const int xl = (blk * 256 + n * 128 + l0) / 4;  // float4 index
         float xv[4][8];  // x for quarters 0..3 (offsets 0, 32, 64, 96), 8 values each, loaded as float4
 #pragma unroll
         for (int qtr = 0; qtr < 4; qtr++) {
-            *(float4*) &xv[qtr][0] = *(const float4*) (xl + 32 * qtr);
-            *(float4*) &xv[qtr][4] = *(const float4*) (xl + 32 * qtr + 4);
+            *(float4*) &xv[qtr][0] = xf(xl + 8 * qtr);
+            *(float4*) &xv[qtr][4] = xf(xl + 8 * qtr + 1);
         }
         float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
 #pragma unroll
@@ -234,6 +236,14 @@ __device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int co
         acc += h2f(dd[blk]) * ((float) sc[0] * s0 + (float) sc[2] * s1 + (float) sc[4] * s2 + (float) sc[6] * s3);
     }
     return warp_sum(acc);
+}
+
+__device__ __forceinline__ float row_dot_q4_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    return row_dot_q4_kx(W, rows, cols, row, XGlobal{(const float4*) x});
+}
+
+__device__ __forceinline__ float row_dot_q6_k(const uint8_t* W, int rows, int cols, int row, const float* x) {
+    return row_dot_q6_kx(W, rows, cols, row, XGlobal{(const float4*) x});
 }
 
 // Kernel body shared by the per-type matvec entry points: block = 256 threads = 8 warps = 8 rows.

@@ -55,7 +55,7 @@ public final class DecodeBench {
                 CudaKernels k = new CudaKernels(dev);
                 long stream = dev.createStream();
                 long start = dev.createEvent(), end = dev.createEvent();
-                System.out.println("| model | type | x staged (default) | x staged, norm and gate fused | x from global memory |");
+                System.out.println("| model | type | default: x staged, multi-matrix launches | one launch per matrix | x staged, norm and gate fused | x from global memory |");
                 for (Config c : List.of(new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.BF16), new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q8_0),
                         new Config(LlamaShape.LLAMA_3_2_1B, GgmlType.Q4_0), new Config(LlamaShape.LLAMA_2_7B, GgmlType.Q8_0),
                         new Config(LlamaShape.LLAMA_2_7B, GgmlType.Q4_0))) {
@@ -64,9 +64,10 @@ public final class DecodeBench {
                     k.fuseInputs(false);
                     try (RandomLlama m = new RandomLlama(k, c.shape(), c.type(), PREFILL, 32, WINDOW, 1234, stream)) {
                         m.setBatch(new int[]{CONTEXT_POS}, new int[]{0}, stream);
-                        for (int v = 0; v < 3; v++) {
-                            k.stageMatvecInput(v < 2);
-                            k.fuseInputs(v == 1);
+                        for (int v = 0; v < 4; v++) {
+                            k.stageMatvecInput(v < 3);
+                            k.fuseInputs(v == 2);
+                            m.multiMatvec(v == 0);
                             CudaDevice.CudaGraph g = dev.capture(stream, () -> m.enqueueDecode(1, stream));
                             row.append(String.format(" %.1f |", 1 / timeGraph(dev, g, stream, start, end, 20)));
                             dev.destroyGraph(g);

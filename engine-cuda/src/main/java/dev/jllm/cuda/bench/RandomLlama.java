@@ -130,6 +130,13 @@ public final class RandomLlama implements AutoCloseable {
         k.project(type, w, rows, cols, in, out, n, stream);
     }
 
+    private boolean multi = true;
+
+    /** Whether one-token steps run wq/wk/wv and w1/w3 as one launch each (benchmarks compare). */
+    public void multiMatvec(boolean on) {
+        multi = on;
+    }
+
     /** Enqueues one decode step: {@code n} sequences (slots 0..n-1), one token each, greedy next tokens. */
     public void enqueueDecode(int n, long stream) {
         check(n <= Math.min(seqs, maxTokens), "decode batch " + n);
@@ -137,18 +144,28 @@ public final class RandomLlama implements AutoCloseable {
         k.embedding(embedding, type, s.vocab(), s.dim(), ids, x, n, stream);
         for (int l = 0; l < s.layers(); l++) {
             CudaKernels.Input attnIn = k.normed(x, attnNorm[l], 1e-5f, h, n, s.dim());
-            k.project(type, wq[l], s.qDim(), s.dim(), attnIn, q, stream);
-            k.project(type, wk[l], s.kvDim(), s.dim(), attnIn, kk, stream);
-            k.project(type, wv[l], s.kvDim(), s.dim(), attnIn, vv, stream);
+            if (n == 1 && multi) {
+                k.matvecMulti(type, new DeviceBuffer[]{wq[l], wk[l], wv[l]}, new int[]{s.qDim(), s.kvDim(), s.kvDim()}, s.dim(),
+                        attnIn.materialize(stream), new DeviceBuffer[]{q, kk, vv}, stream);
+            } else {
+                k.project(type, wq[l], s.qDim(), s.dim(), attnIn, q, stream);
+                k.project(type, wk[l], s.kvDim(), s.dim(), attnIn, kk, stream);
+                k.project(type, wv[l], s.kvDim(), s.dim(), attnIn, vv, stream);
+            }
             k.ropeKv(q, kk, vv, kCache[l], vCache[l], positions, seqSlots, invFreq, n, s.heads(), s.kvHeads(), s.headDim(),
                     s.headDim(), RopeRef.HALF_SPLIT, window, seqs, stream);
             k.attentionDecode(q, kCache[l], vCache[l], positions, partO, partMl, att, n, s.heads(), s.kvHeads(), s.headDim(),
                     window, window, scale, stream);
             k.projectAdd(type, wo[l], s.dim(), s.qDim(), k.plain(att, n, s.qDim()), x, o, stream);
             CudaKernels.Input ffnIn = k.normed(x, ffnNorm[l], 1e-5f, h, n, s.dim());
-            k.project(type, w1[l], s.ffn(), s.dim(), ffnIn, g, stream);
-            k.project(type, w3[l], s.ffn(), s.dim(), ffnIn, u, stream);
-            k.projectAdd(type, w2[l], s.dim(), s.ffn(), k.gated(g, u, g, n, s.ffn()), x, d, stream);
+            if (n == 1 && multi) {
+                k.matvecSwiglu(type, w1[l], w3[l], s.ffn(), s.dim(), ffnIn.materialize(stream), g, stream);
+                k.projectAdd(type, w2[l], s.dim(), s.ffn(), k.plain(g, n, s.ffn()), x, d, stream);
+            } else {
+                k.project(type, w1[l], s.ffn(), s.dim(), ffnIn, g, stream);
+                k.project(type, w3[l], s.ffn(), s.dim(), ffnIn, u, stream);
+                k.projectAdd(type, w2[l], s.dim(), s.ffn(), k.gated(g, u, g, n, s.ffn()), x, d, stream);
+            }
         }
         k.rmsnorm(x, outNorm, h, n, s.dim(), 1e-5f, stream);
         project(output, s.vocab(), s.dim(), h, logits, n, stream);

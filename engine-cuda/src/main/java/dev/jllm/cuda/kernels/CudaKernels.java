@@ -270,6 +270,62 @@ public final class CudaKernels {
         stageMatvecInput = on;
     }
 
+    /**
+     * One token's products of several matrices of one type and width that read the same input, in one launch:
+     * {@code y[k] = w[k] . x} for two or three matrices (a layer's wq, wk, wv).
+     */
+    public void matvecMulti(GgmlType type, DeviceBuffer[] w, int[] rows, int cols, DeviceBuffer x, DeviceBuffer[] y, long stream) {
+        if (w.length < 2 || w.length > 3 || rows.length != w.length || y.length != w.length) {
+            throw new IllegalArgumentException("2 or 3 matrices, with as many row counts and outputs");
+        }
+        long total = 0;
+        for (int i = 0; i < w.length; i++) {
+            checkMatvec(type, w[i], rows[i], cols, y[i]);
+            total += rows[i];
+        }
+        need(x, 4L * cols);
+        launchMulti(type, w[0], w[1], w.length == 3 ? w[2] : null, rows[0], rows[1], w.length == 3 ? rows[2] : 0, cols, x,
+                y[0], y[1], w.length == 3 ? y[2] : null, 0, (int) total, stream);
+    }
+
+    /** One token's {@code out = silu(w1 . x) * (w3 . x)} (SwiGLU's two products and its gate) in one launch. */
+    public void matvecSwiglu(GgmlType type, DeviceBuffer w1, DeviceBuffer w3, int rows, int cols, DeviceBuffer x, DeviceBuffer out, long stream) {
+        checkMatvec(type, w1, rows, cols, out);
+        checkMatvec(type, w3, rows, cols, out);
+        need(x, 4L * cols);
+        launchMulti(type, w1, w3, null, rows, rows, 0, cols, x, out, null, null, 1, rows, stream);
+    }
+
+    private void checkMatvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer y) {
+        DeviceLayout.check(w.label(), type, rows, cols);
+        need(w, DeviceLayout.bytes(type, rows, cols));
+        need(y, 4L * rows);
+    }
+
+    private void launchMulti(GgmlType type, DeviceBuffer w0, DeviceBuffer w1, DeviceBuffer w2, int rows0, int rows1, int rows2,
+                             int cols, DeviceBuffer x, DeviceBuffer y0, DeviceBuffer y1, DeviceBuffer y2, int mode, int gridRows,
+                             long stream) {
+        LaunchConfig cfg = new LaunchConfig(LaunchConfig.blocks(gridRows, MATVEC_ROWS_PER_BLOCK), 1, 1, MATVEC_BLOCK, 1, 1,
+                stagedInputBytes(type, cols));
+        launch(matvecMultiKernel(type), cfg, stream, KernelArgs.create()
+                .ptr(w0).ptr(w1).rawPtr(w2 == null ? 0 : w2.address()).ptr(x)
+                .ptr(y0).rawPtr(y1 == null ? 0 : y1.address()).rawPtr(y2 == null ? 0 : y2.address())
+                .i32(rows0).i32(rows1).i32(rows2).i32(cols).i32(mode));
+    }
+
+    public static Kernel matvecMultiKernel(GgmlType type) {
+        return switch (type) {
+            case F32 -> Kernel.MATVEC_MULTI_F32;
+            case F16 -> Kernel.MATVEC_MULTI_F16;
+            case BF16 -> Kernel.MATVEC_MULTI_BF16;
+            case Q8_0 -> Kernel.MATVEC_MULTI_Q8_0;
+            case Q4_0 -> Kernel.MATVEC_MULTI_Q4_0;
+            case Q4_K -> Kernel.MATVEC_MULTI_Q4_K;
+            case Q6_K -> Kernel.MATVEC_MULTI_Q6_K;
+            default -> throw new IllegalArgumentException("no CUDA matvec for " + type);
+        };
+    }
+
     /** Tokens up to which {@link #project} uses the batched matvec rather than the tiled matmul. */
     public static final int BATCH_MATVEC_MAX_TOKENS = 32;
     public static final int BATCH_TOKENS_PER_BLOCK = 4;

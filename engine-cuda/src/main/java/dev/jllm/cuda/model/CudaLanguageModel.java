@@ -352,9 +352,14 @@ public final class CudaLanguageModel implements LanguageModel {
             // attention block: x += wo . attention(rope(wq h), rope(wk h), wv h), h = rmsnorm(x)
             // (for one token the norm is applied by each product as it stages its input; see CudaKernels.Input)
             CudaKernels.Input attnIn = k.normed(x, ly.attnNorm(), c.normEps(), h, n, c.dim());
-            project(ly.wq(), attnIn, q);
-            project(ly.wk(), attnIn, kk);
-            project(ly.wv(), attnIn, vv);
+            if (n == 1 && sameType(ly.wq(), ly.wk(), ly.wv())) {  // one launch for the three products
+                k.matvecMulti(ly.wq().type(), new DeviceBuffer[]{ly.wq().data(), ly.wk().data(), ly.wv().data()},
+                        new int[]{c.qDim(), c.kvDim(), c.kvDim()}, c.dim(), attnIn.materialize(st), new DeviceBuffer[]{q, kk, vv}, st);
+            } else {
+                project(ly.wq(), attnIn, q);
+                project(ly.wk(), attnIn, kk);
+                project(ly.wv(), attnIn, vv);
+            }
             int held = (int) (kc.bytes() / (4L * c.kvDim()));  // slots allocated so far (grows up to cap)
             k.ropeKv(q, kk, vv, kc, vc, positions, seqSlots, invFreq, n, c.nHeads(), c.nKvHeads(), c.headDim(), ropeDims,
                     pairing, cap, 1, held, st);
@@ -369,7 +374,10 @@ public final class CudaLanguageModel implements LanguageModel {
             projectAdd(ly.wo(), k.plain(att, n, c.qDim()), o);
             // feed-forward block: x += ffn(rmsnorm(x)), ffn = w2 . (silu(w1 h) * w3 h)
             CudaKernels.Input ffnIn = k.normed(x, ly.ffnNorm(), c.normEps(), h, n, c.dim());
-            if (ly.router() == null) {
+            if (ly.router() == null && n == 1 && sameType(ly.w1(), ly.w3())) {  // w1, w3 and the gate in one launch
+                k.matvecSwiglu(ly.w1().type(), ly.w1().data(), ly.w3().data(), c.ffnDim(), c.dim(), ffnIn.materialize(st), g, st);
+                projectAdd(ly.w2(), k.plain(g, n, c.ffnDim()), d);
+            } else if (ly.router() == null) {
                 project(ly.w1(), ffnIn, g);
                 project(ly.w3(), ffnIn, u);
                 projectAdd(ly.w2(), k.gated(g, u, g, n, c.ffnDim()), d);
@@ -420,6 +428,11 @@ public final class CudaLanguageModel implements LanguageModel {
 
     private void project(Matrix w, DeviceBuffer in, DeviceBuffer out, int n) {
         k.project(w.type(), w.data(), w.rows(), w.cols(), in, out, n, st);
+    }
+
+    private static boolean sameType(Matrix... ms) {
+        for (Matrix m : ms) if (m.type() != ms[0].type()) return false;
+        return true;
     }
 
     private void project(Matrix w, CudaKernels.Input in, DeviceBuffer out) {

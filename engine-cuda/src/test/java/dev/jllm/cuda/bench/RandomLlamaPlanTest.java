@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
@@ -41,7 +42,10 @@ class RandomLlamaPlanTest {
                 m.enqueueDecode(1, stream);
                 Map<String, Integer> decode = launchCounts(fake, before);
                 int L = TINY.layers();
-                assertEquals(7 * L + 1, decode.get("jllm_matvec_q4_k"), "wq wk wv wo w1 w3 w2 per layer, then the output");
+                assertEquals(2 * L + 1, decode.get("jllm_matvec_q4_k"), "wo and w2 per layer, then the output");
+                assertEquals(2 * L, decode.get("jllm_matvec_multi_q4_k"), "wq/wk/wv and w1/w3 (with the gate) per layer");
+                assertNull(decode.get("jllm_swiglu"), "the gate rides on the w1/w3 launch");
+                assertNull(decode.get("jllm_residual_add"), "wo and w2 add to the residual stream themselves");
                 assertEquals(2 * L + 1, decode.get("jllm_rmsnorm"));
                 assertEquals(L, decode.get("jllm_rope_kv"));
                 assertEquals(L, decode.get("jllm_attention_decode_partial"));

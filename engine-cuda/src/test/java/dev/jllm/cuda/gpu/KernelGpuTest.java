@@ -106,6 +106,43 @@ class KernelGpuTest {
         }
     }
 
+    /** wq/wk/wv in one launch (blocks straddle the matrices), and w1/w3 with the SwiGLU gate in one launch. */
+    @Test
+    void multiMatrixProductsMatchTheReference() {
+        SplittableRandom rnd = new SplittableRandom(109);
+        for (GgmlType type : TestData.KERNEL_TYPES) {
+            int cols = type.blockSize == 1 ? 264 : type.blockSize * 33;
+            int[] rows = {37, 13, 11};
+            MemorySegment[] w = new MemorySegment[3];
+            DeviceBuffer[] dw = new DeviceBuffer[3], dy = new DeviceBuffer[3];
+            for (int i = 0; i < 3; i++) {
+                w[i] = TestData.weights(type, rows[i], cols, rnd.nextLong());
+                dw[i] = uploadWeights(type, w[i], rows[i], cols, type + " w" + i);
+                dy[i] = gpu.poisoned("y" + i, rows[i]);
+            }
+            float[] x = TestData.floats(rnd, cols, 1);
+            DeviceBuffer dx = gpu.upload("x", x);
+            gpu.kernels.matvecMulti(type, dw, rows, cols, dx, dy, gpu.stream);
+            for (int i = 0; i < 3; i++) {
+                assertDots(WeightRef.matvec(type, w[i], rows[i], cols, x), gpu.floats(dy[i], rows[i]),
+                        dotBounds(type, w[i], rows[i], cols, x, 1), "multi " + type + " matrix " + i);
+            }
+            // SwiGLU pair: w1 = w[0], w3 = a second 37-row matrix
+            MemorySegment w3 = TestData.weights(type, rows[0], cols, rnd.nextLong());
+            DeviceBuffer out = gpu.poisoned("gate", rows[0]);
+            gpu.kernels.matvecSwiglu(type, dw[0], uploadWeights(type, w3, rows[0], cols, type + " w3"), rows[0], cols, dx, out, gpu.stream);
+            float[] gate = WeightRef.matvec(type, w[0], rows[0], cols, x), up = WeightRef.matvec(type, w3, rows[0], cols, x);
+            float[] gb = dotBounds(type, w[0], rows[0], cols, x, 1), ub = dotBounds(type, w3, rows[0], cols, x, 1);
+            float[] expect = ElementwiseRef.swiglu(gate, up), got = gpu.floats(out, rows[0]);
+            for (int r = 0; r < rows[0]; r++) {
+                // |d(silu(g) u)| <= (|u| * max|silu'| + |silu(g)|) * dot error; silu' is within [-0.1, 1.1]
+                double tol = DOT_REL_TOL * (1.1 * Math.abs(up[r]) * gb[r] + (Math.abs(gate[r]) + 1) * ub[r]) + 1e-6;
+                assertTrue(Math.abs(expect[r] - got[r]) <= tol, "swiglu pair " + type + " [" + r + "]: expected " + expect[r]
+                        + ", got " + got[r] + " (tol " + tol + ")");
+            }
+        }
+    }
+
     /** One decode token: rmsnorm or SwiGLU applied while the input is staged, and the residual added in place. */
     @Test
     void fusedNormGateAndResidualAddMatchTheSeparateKernels() {

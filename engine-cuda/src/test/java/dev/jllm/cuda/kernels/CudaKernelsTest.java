@@ -71,6 +71,39 @@ class CudaKernelsTest {
         assertEquals(0, last().sharedMem(), "x read from global memory");
     }
 
+    /** wq/wk/wv as one launch over their rows end to end; w1/w3 with the SwiGLU gate as one launch. */
+    @Test
+    void multiMatrixProductsAreOneLaunch() {
+        int dim = 64, kv = 16, ffn = 96;
+        DeviceBuffer x = dev.memory().allocate("h", 4L * dim);
+        DeviceBuffer wq = dev.memory().allocate("wq", DeviceLayout.bytes(GgmlType.Q4_0, dim, dim));
+        DeviceBuffer wk = dev.memory().allocate("wk", DeviceLayout.bytes(GgmlType.Q4_0, kv, dim));
+        DeviceBuffer wv = dev.memory().allocate("wv", DeviceLayout.bytes(GgmlType.Q4_0, kv, dim));
+        DeviceBuffer q = dev.memory().allocate("q", 4L * dim), k = dev.memory().allocate("k", 4L * kv), v = dev.memory().allocate("v", 4L * kv);
+        kernels.matvecMulti(GgmlType.Q4_0, new DeviceBuffer[]{wq, wk, wv}, new int[]{dim, kv, kv}, dim, x, new DeviceBuffer[]{q, k, v}, 0);
+        assertEquals("jllm_matvec_multi_q4_0", lastName());
+        assertEquals(12, last().gridX(), "96 rows end to end, 8 per block");
+        assertEquals(4 * dim, last().sharedMem(), "x staged");
+        assertEquals(wv.address(), last().paramLong(2));
+        assertEquals(x.address(), last().paramLong(3));
+        assertEquals(v.address(), last().paramLong(6));
+        assertEquals(List.of(dim, kv, kv, dim, 0), List.of(last().paramInt(7), last().paramInt(8), last().paramInt(9),
+                last().paramInt(10), last().paramInt(11)));
+        var small = assertThrows(IllegalArgumentException.class, () -> kernels.matvecMulti(GgmlType.Q4_0,
+                new DeviceBuffer[]{wq, wk, wv}, new int[]{dim, kv, kv}, dim, x, new DeviceBuffer[]{q, k, k.view("k1", 0, 4)}, 0));
+        assertTrue(small.getMessage().contains("'k1' has 4 bytes"), small.getMessage());
+
+        DeviceBuffer w1 = dev.memory().allocate("w1", DeviceLayout.bytes(GgmlType.BF16, ffn, dim));
+        DeviceBuffer w3 = dev.memory().allocate("w3", DeviceLayout.bytes(GgmlType.BF16, ffn, dim));
+        DeviceBuffer g = dev.memory().allocate("g", 4L * ffn);
+        kernels.matvecSwiglu(GgmlType.BF16, w1, w3, ffn, dim, x, g, 0);
+        assertEquals("jllm_matvec_multi_bf16", lastName());
+        assertEquals(12, last().gridX(), "96 rows, each warp one row of both");
+        assertEquals(0, last().sharedMem(), "BF16 reads x from global memory");
+        assertEquals(0, last().paramLong(2), "no third matrix");
+        assertEquals(1, last().paramInt(11), "SwiGLU pair mode");
+    }
+
     /** One decode token: the norm, the gate and the residual add ride on the products that can take them. */
     @Test
     void oneTokenProjectionsFuseTheNormTheGateAndTheResidualAdd() {

@@ -86,7 +86,9 @@ class CudaLanguageModelFakeTest {
             assertEquals(layers, c.get("jllm_attention_decode_partial"));
             assertEquals(1, fake.count("cuStreamBeginCapture"));
             assertEquals(18, fake.count("cuGraphLaunch"));
-            assertEquals(7 * layers + 1, c.get("jllm_matvec_f32"), "the captured step, then logits once for the last token");
+            // the captured step: wq/wk/wv and w1/w3 (with the gate) as one launch each, then wo and w2; logits once
+            assertEquals(2 * layers + 1, c.get("jllm_matvec_f32"), "the captured step's wo and w2, then logits once for the last token");
+            assertEquals(2 * layers, c.get("jllm_matvec_multi_f32"));
         }
     }
 
