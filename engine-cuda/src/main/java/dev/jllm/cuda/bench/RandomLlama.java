@@ -26,7 +26,7 @@ public final class RandomLlama implements AutoCloseable {
     private final DeviceBuffer embedding, outNorm, output;           // [vocab][dim], [dim], [vocab][dim]
     private final DeviceBuffer[] wq, wk, wv, wo, w1, w2, w3, attnNorm, ffnNorm, kCache, vCache;
     private final DeviceBuffer x, h, q, kk, vv, att, o, g, u, d;       // activations [maxTokens][...]
-    private final DeviceBuffer hLast, logits, tokens, ids, positions, seqSlots, invFreq, partO, partMl;
+    private final DeviceBuffer hLast, logits, tokens, ids, positions, seqSlots, invFreq, partO, partMl, splitCounters;
 
     /**
      * @param maxTokens tokens per call at most (decode batch or prefill chunk)
@@ -77,6 +77,8 @@ public final class RandomLlama implements AutoCloseable {
         int splits = CudaKernels.decodeSplits(window);
         partO = own("attn part_o", 4L * maxTokens * shape.heads() * splits * shape.headDim());
         partMl = own("attn part_ml", 8L * maxTokens * shape.heads() * splits);
+        splitCounters = own("attn split counters", 4L * maxTokens * shape.heads());
+        k.device().fill32(splitCounters, 0, 0, (long) maxTokens * shape.heads(), stream);
         invFreq = own("inv_freq", 4L * shape.headDim() / 2);
         float[] f = RopeRef.invFreqLlama3(500000, shape.headDim(), 32, 1, 4, 8192);
         upload(invFreq, MemorySegment.ofArray(f), stream);
@@ -154,7 +156,7 @@ public final class RandomLlama implements AutoCloseable {
             }
             k.ropeKv(q, kk, vv, kCache[l], vCache[l], positions, seqSlots, invFreq, n, s.heads(), s.kvHeads(), s.headDim(),
                     s.headDim(), RopeRef.HALF_SPLIT, window, seqs, stream);
-            k.attentionDecode(q, kCache[l], vCache[l], positions, partO, partMl, att, n, s.heads(), s.kvHeads(), s.headDim(),
+            k.attentionDecode(q, kCache[l], vCache[l], positions, partO, partMl, splitCounters, att, n, s.heads(), s.kvHeads(), s.headDim(),
                     window, window, scale, stream);
             k.projectAdd(type, wo[l], s.dim(), s.qDim(), k.plain(att, n, s.qDim()), x, o, stream);
             CudaKernels.Input ffnIn = k.normed(x, ffnNorm[l], 1e-5f, h, n, s.dim());

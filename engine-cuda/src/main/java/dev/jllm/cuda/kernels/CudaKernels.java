@@ -23,7 +23,7 @@ public final class CudaKernels {
     public static final int MATVEC_ROWS_PER_BLOCK = 8;
     /** Keys per split of the decode attention (flash-decoding). */
     /** Decode attention splits a sequence into at most this many chunks of at least {@link #DECODE_MIN_CHUNK} keys. */
-    public static final int DECODE_MAX_SPLITS = 64, DECODE_MIN_CHUNK = 64;
+    public static final int DECODE_MAX_SPLITS = 64, DECODE_MIN_CHUNK = 32;
     public static final int PREFILL_QUERIES_PER_BLOCK = 16;
     public static final int MAX_HEAD_DIM = 256;
     public static final int SAMPLE_MAX_K = 256;
@@ -78,7 +78,7 @@ public final class CudaKernels {
     /** Splits of the decode attention for a span (keys attended at most) of {@code span}. */
     /**
      * Keys per decode-attention split: small chunks give one step many blocks (a batch-1 step at position 256
-     * has 4 splits per head, not 1), capped at {@link #DECODE_MAX_SPLITS} splits so partial results stay small.
+     * has 8 splits per head, not 1), capped at {@link #DECODE_MAX_SPLITS} splits so partial results stay small.
      */
     public static int decodeChunk(int span) {
         return LaunchConfig.blocks(LaunchConfig.blocks(span, DECODE_MAX_SPLITS), DECODE_MIN_CHUNK) * DECODE_MIN_CHUNK;
@@ -92,9 +92,6 @@ public final class CudaKernels {
         return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, (headDim + decodeChunk(span)) * 4);
     }
 
-    public static LaunchConfig decodeCombineConfig(int nSeqs, int nHeads, int headDim) {
-        return LaunchConfig.of(nHeads, nSeqs, Math.min(1024, (headDim + 31) / 32 * 32));
-    }
 
     public static LaunchConfig prefillConfig(int nTokens, int nHeads, int headDim) {
         return LaunchConfig.of(LaunchConfig.blocks(nTokens, PREFILL_QUERIES_PER_BLOCK), nHeads, 1, 256,
@@ -402,16 +399,17 @@ public final class CudaKernels {
      * {@code nSeqs * nHeads * decodeSplits(span) * headDim} floats, {@code partMl} twice the splits.
      */
     public void attentionDecode(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
-                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer out, int nSeqs, int nHeads,
-                                int nKvHeads, int headDim, int window, int span, float scale, long stream) {
-        attentionDecode(q, kCache, vCache, positions, partO, partMl, out, nSeqs, nHeads, nKvHeads, headDim, window, span, scale,
-                nSeqs * window, stream);
+                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer counters, DeviceBuffer out, int nSeqs,
+                                int nHeads, int nKvHeads, int headDim, int window, int span, float scale, long stream) {
+        attentionDecode(q, kCache, vCache, positions, partO, partMl, counters, out, nSeqs, nHeads, nKvHeads, headDim, window,
+                span, scale, nSeqs * window, stream);
     }
 
     /** {@link #attentionDecode} on caches holding {@code cacheSlots} slots so far (one sequence, growing). */
     public void attentionDecode(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,
-                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer out, int nSeqs, int nHeads,
-                                int nKvHeads, int headDim, int window, int span, float scale, int cacheSlots, long stream) {
+                                DeviceBuffer partO, DeviceBuffer partMl, DeviceBuffer counters, DeviceBuffer out, int nSeqs,
+                                int nHeads, int nKvHeads, int headDim, int window, int span, float scale, int cacheSlots,
+                                long stream) {
         checkHeads(nHeads, nKvHeads, headDim);
         if (span < 1 || span > window) throw new IllegalArgumentException("span " + span + " must be in 1.." + window);
         checkSlots(cacheSlots, window, nSeqs);
@@ -422,12 +420,21 @@ public final class CudaKernels {
         need(positions, 4L * nSeqs);
         need(partO, 4L * nSeqs * nHeads * splits * headDim);
         need(partMl, 8L * nSeqs * nHeads * splits);
+        need(counters, 4L * nSeqs * nHeads);
         need(out, 4L * nSeqs * nHeads * headDim);
-        launch(Kernel.ATTENTION_DECODE_PARTIAL, decodePartialConfig(nSeqs, nHeads, headDim, span), stream, KernelArgs.create()
-                .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(partO).ptr(partMl)
+        launch(Kernel.ATTENTION_DECODE, decodePartialConfig(nSeqs, nHeads, headDim, span), stream, KernelArgs.create()
+                .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(partO).ptr(partMl).ptr(counters).ptr(out)
                 .i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).i32(decodeChunk(span)).i32(splits).f32(scale));
-        launch(Kernel.ATTENTION_DECODE_COMBINE, decodeCombineConfig(nSeqs, nHeads, headDim), stream, KernelArgs.create()
-                .ptr(partO).ptr(partMl).ptr(out).i32(nHeads).i32(headDim).i32(splits));
+    }
+
+    /**
+     * The split counters {@link #attentionDecode} needs ({@code nSeqs * nHeads} int32), zeroed on {@code stream};
+     * each launch leaves them zero again.
+     */
+    public DeviceBuffer decodeCounters(int nSeqs, int nHeads, long stream) {
+        DeviceBuffer b = device.memory().allocate("attention split counters", 4L * nSeqs * nHeads);
+        device.fill32(b, 0, 0, (long) nSeqs * nHeads, stream);
+        return b;
     }
 
     public void attentionPrefill(DeviceBuffer q, DeviceBuffer kCache, DeviceBuffer vCache, DeviceBuffer positions,

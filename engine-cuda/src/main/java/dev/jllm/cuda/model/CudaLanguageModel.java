@@ -68,7 +68,7 @@ public final class CudaLanguageModel implements LanguageModel {
     private final PinnedBuffer staging;
     private final List<CudaKvCache> caches = new ArrayList<>();
     // activations, [step][...]
-    private final DeviceBuffer ids, positions, seqSlots, x, h, q, kk, vv, att, o, g, u, d, logits, partO, partMl;
+    private final DeviceBuffer ids, positions, seqSlots, x, h, q, kk, vv, att, o, g, u, d, logits, partO, partMl, splitCounters;
     private final DeviceBuffer routerLogits, expertIds, gateWeights, eg, eu, ed;
     private final int maxSplits;
     /** Decode steps as CUDA graphs, per cache (and its storage generation); least recently used dropped. */
@@ -144,6 +144,7 @@ public final class CudaLanguageModel implements LanguageModel {
         logits = dev.memory().allocate("logits", 4L * c.vocabSize());  // one token's at a time
         partO = dev.memory().allocate("attn part_o", 4L * c.nHeads() * maxSplits * c.headDim());
         partMl = dev.memory().allocate("attn part_ml", 8L * c.nHeads() * maxSplits);
+        splitCounters = k.decodeCounters(1, c.nHeads(), stream);
         int e = Math.max(1, c.nExperts()), topK = Math.max(1, c.nExpertsUsed()), hidden = Math.max(1, c.expertFfnDim());
         routerLogits = act("router logits", e);
         expertIds = act("expert ids", topK);
@@ -365,7 +366,7 @@ public final class CudaLanguageModel implements LanguageModel {
                     pairing, cap, 1, held, st);
             if (n == 1) {
                 // launch only the splits this position needs (no graph capture here: the position is known)
-                k.attentionDecode(q, kc, vc, positions, partO, partMl, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap,
+                k.attentionDecode(q, kc, vc, positions, partO, partMl, splitCounters, att, 1, c.nHeads(), c.nKvHeads(), c.headDim(), cap,
                         forGraph ? span : Math.min(span, p0 + 1), scale, held, st);
             } else {
                 k.attentionPrefill(q, kc, vc, positions, seqSlots, att, n, c.nHeads(), c.nKvHeads(), c.headDim(), cap, span, 1,

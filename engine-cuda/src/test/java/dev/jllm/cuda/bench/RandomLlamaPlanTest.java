@@ -48,8 +48,7 @@ class RandomLlamaPlanTest {
                 assertNull(decode.get("jllm_residual_add"), "wo and w2 add to the residual stream themselves");
                 assertEquals(2 * L + 1, decode.get("jllm_rmsnorm"));
                 assertEquals(L, decode.get("jllm_rope_kv"));
-                assertEquals(L, decode.get("jllm_attention_decode_partial"));
-                assertEquals(L, decode.get("jllm_attention_decode_combine"));
+                assertEquals(L, decode.get("jllm_attention_decode"), "splits and their combination in one launch");
                 assertEquals(1, decode.get("jllm_argmax"));
 
                 before = fake.launches.size();

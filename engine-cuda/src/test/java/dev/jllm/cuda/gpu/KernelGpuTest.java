@@ -290,18 +290,27 @@ class KernelGpuTest {
         int nHeads = 8, nKv = 2, window = 700;
         int[] pos = {0, 299, 650, 1500};  // the last one has wrapped around the rolling buffer
         int seqs = pos.length;
-        for (int headDim : new int[]{64, 128}) {
+        // 64 and 128: four threads per key for the scores; 72: one thread per key (72 % 16 != 0), float4 values;
+        // 30: scalar values too
+        for (int headDim : new int[]{64, 128, 72, 30}) {
             for (int span : new int[]{window, 257}) {
                 float scale = (float) (1 / Math.sqrt(headDim));
                 float[] kc = TestData.floats(rnd, seqs * nKv * window * headDim, 1), vc = TestData.floats(rnd, seqs * nKv * window * headDim, 1);
                 float[] q = TestData.floats(rnd, seqs * nHeads * headDim, 1);
                 int splits = dev.jllm.cuda.kernels.CudaKernels.decodeSplits(span);
-                DeviceBuffer out = gpu.poisoned("attn", (long) seqs * nHeads * headDim);
-                gpu.kernels.attentionDecode(gpu.upload("q", q), gpu.upload("kc", kc), gpu.upload("vc", vc), gpu.upload("pos", pos),
-                        gpu.poisoned("part_o", (long) seqs * nHeads * splits * headDim), gpu.poisoned("part_ml", 2L * seqs * nHeads * splits),
-                        out, seqs, nHeads, nKv, headDim, window, span, scale, gpu.stream);
+                DeviceBuffer counters = gpu.kernels.decodeCounters(seqs, nHeads, gpu.stream);
+                DeviceBuffer dq = gpu.upload("q", q), dk = gpu.upload("kc", kc), dv = gpu.upload("vc", vc), dpos = gpu.upload("pos", pos);
+                DeviceBuffer po = gpu.poisoned("part_o", (long) seqs * nHeads * splits * headDim);
+                DeviceBuffer pml = gpu.poisoned("part_ml", 2L * seqs * nHeads * splits);
                 float[] expect = AttentionRef.decode(q, kc, vc, pos, nHeads, nKv, headDim, window, span, scale);
-                assertArrayEquals(expect, gpu.floats(out, expect.length), ATTENTION_ABS_TOL, "decode hd " + headDim + " span " + span);
+                for (int round = 0; round < 2; round++) {  // the second launch finds the counters reset by the first
+                    DeviceBuffer out = gpu.poisoned("attn", (long) seqs * nHeads * headDim);
+                    gpu.kernels.attentionDecode(dq, dk, dv, dpos, po, pml, counters, out, seqs, nHeads, nKv, headDim, window, span,
+                            scale, gpu.stream);
+                    assertArrayEquals(expect, gpu.floats(out, expect.length), ATTENTION_ABS_TOL,
+                            "decode hd " + headDim + " span " + span + " launch " + (round + 1));
+                }
+                assertArrayEquals(new int[seqs * nHeads], gpu.ints(counters, seqs * nHeads), "counters back at zero");
             }
         }
     }

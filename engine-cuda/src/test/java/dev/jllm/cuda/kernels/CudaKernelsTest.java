@@ -188,28 +188,33 @@ class CudaKernelsTest {
         DeviceBuffer vc = dev.memory().allocate("v_cache", 4L * seqs * kv * window * hd);
         DeviceBuffer pos = dev.memory().allocate("pos", 4L * seqs);
         int splits = CudaKernels.decodeSplits(span);
-        assertEquals(10, splits, "600 keys in chunks of 64");
-        assertEquals(64, CudaKernels.decodeChunk(span));
-        assertEquals(1600, CudaKernels.decodeChunk(100_000), "long spans: at most 64 splits, chunks a multiple of 64");
-        assertEquals(63, CudaKernels.decodeSplits(100_000));
+        assertEquals(19, splits, "600 keys in chunks of 32");
+        assertEquals(32, CudaKernels.decodeChunk(span));
+        assertEquals(1568, CudaKernels.decodeChunk(100_000), "long spans: at most 64 splits, chunks a multiple of 32");
+        assertEquals(64, CudaKernels.decodeSplits(100_000));
         assertEquals(1, CudaKernels.decodeSplits(1));
         DeviceBuffer po = dev.memory().allocate("part_o", 4L * seqs * heads * splits * hd);
         DeviceBuffer pml = dev.memory().allocate("part_ml", 8L * seqs * heads * splits);
+        DeviceBuffer counters = kernels.decodeCounters(seqs, heads, 0);
+        assertEquals(1, fake.count("cuMemsetD32Async"), "counters start at zero");
         DeviceBuffer out = dev.memory().allocate("out", 4L * seqs * heads * hd);
-        kernels.attentionDecode(q, kc, vc, pos, po, pml, out, seqs, heads, kv, hd, window, span, 0.125f, 0);
-        FakeCudaDriver.Launch partial = fake.launches.get(fake.launches.size() - 2);
-        assertEquals("jllm_attention_decode_partial", fake.functionNames.get(partial.function()));
-        assertEquals(splits, partial.gridX());
-        assertEquals(heads, partial.gridY());
-        assertEquals(seqs, partial.gridZ());
-        assertEquals((hd + CudaKernels.decodeChunk(span)) * 4, partial.sharedMem());
-        assertEquals(0.125f, partial.paramFloat(13));
-        assertEquals("jllm_attention_decode_combine", lastName());
-        assertEquals(heads, last().gridX());
-        assertEquals(seqs, last().gridY());
-        assertEquals(64, last().blockX());
+        int before = fake.launches.size();
+        kernels.attentionDecode(q, kc, vc, pos, po, pml, counters, out, seqs, heads, kv, hd, window, span, 0.125f, 0);
+        assertEquals(before + 1, fake.launches.size(), "splits and their combination in one launch");
+        assertEquals("jllm_attention_decode", lastName());
+        assertEquals(splits, last().gridX());
+        assertEquals(heads, last().gridY());
+        assertEquals(seqs, last().gridZ());
+        assertEquals((hd + CudaKernels.decodeChunk(span)) * 4, last().sharedMem());
+        assertEquals(counters.address(), last().paramLong(6));
+        assertEquals(out.address(), last().paramLong(7));
+        assertEquals(0.125f, last().paramFloat(15));
         assertThrows(IllegalArgumentException.class, () ->
-                kernels.attentionDecode(q, kc, vc, pos, po, pml, out, seqs, heads, 3, hd, window, span, 1f, 0));
+                kernels.attentionDecode(q, kc, vc, pos, po, pml, counters, out, seqs, heads, 3, hd, window, span, 1f, 0));
+        DeviceBuffer few = counters.view("few counters", 0, 4L * heads);
+        var e = assertThrows(IllegalArgumentException.class, () ->
+                kernels.attentionDecode(q, kc, vc, pos, po, pml, few, out, seqs, heads, kv, hd, window, span, 1f, 0));
+        assertTrue(e.getMessage().contains("'few counters'"), e.getMessage());
     }
 
     @Test

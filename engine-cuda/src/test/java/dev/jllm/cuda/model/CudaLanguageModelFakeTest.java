@@ -83,7 +83,7 @@ class CudaLanguageModelFakeTest {
             // positions 0..7 in one pass (prefill kernel), then 18 single-token passes: one decode step captured
             // as a graph (the rolling storage never moves) and replayed 18 times
             assertEquals(layers, c.get("jllm_attention_prefill"));
-            assertEquals(layers, c.get("jllm_attention_decode_partial"));
+            assertEquals(layers, c.get("jllm_attention_decode"));
             assertEquals(1, fake.count("cuStreamBeginCapture"));
             assertEquals(18, fake.count("cuGraphLaunch"));
             // the captured step: wq/wk/wv and w1/w3 (with the gate) as one launch each, then wo and w2; logits once
