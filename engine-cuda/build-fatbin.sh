@@ -33,8 +33,9 @@ mkdir -p "$(dirname "$out")"
 tmp="$out.tmp.$$"
 echo "[jllm-cuda] $nvcc: all_kernels.cu -> $out (sm_80, sm_90, compute_90)"
 start=$(date +%s)
-# --compress-mode=none keeps the ELF images readable by the tests (FatbinTest lists their symbols).
-"$nvcc" -fatbin -O3 -std=c++17 --compress-mode=none --threads 2 \
+# --compress-mode=none keeps the ELF images readable by the tests (FatbinTest lists their symbols);
+# -lineinfo lets compute-sanitizer and Nsight name the source line (no effect on the generated code).
+"$nvcc" -fatbin -O3 -lineinfo -std=c++17 --compress-mode=none --threads 2 \
   -gencode arch=compute_80,code=sm_80 \
   -gencode arch=compute_90,code=sm_90 \
   -gencode arch=compute_90,code=compute_90 \

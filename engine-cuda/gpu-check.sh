@@ -6,8 +6,8 @@
 # the JUnit console launcher (the GPU tests run in debug mode: every launch synchronized and checked),
 # then DecodeBench. Results: stdout (tables last) and $OUT/{junit.txt,bench.md,junit-reports/}.
 # Options (environment): QUICK=1 shorter benchmark; SKIP_BENCH=1; PROFILE=1b:Q4_0,7b:Q8_0 per-kernel times of
-# a decode step; SKIP_TESTS=1; SANITIZE=1 runs the GPU tests under
-# compute-sanitizer memcheck as well (slow).
+# a decode step; SKIP_TESTS=1; SANITIZE=1 runs the GPU tests under compute-sanitizer (memcheck, racecheck,
+# synccheck) as well; --variants of DecodeBench compares the matvec variants (see BENCHMARKS.md).
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -59,9 +59,16 @@ done
 fi
 
 if [[ "${SANITIZE:-0}" == 1 ]] && command -v compute-sanitizer >/dev/null; then
-  echo "== compute-sanitizer memcheck on the GPU kernel tests"
-  compute-sanitizer --tool memcheck --print-limit 20 "$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute \
-    --class-path "$cp" --select-class dev.jllm.cuda.gpu.KernelGpuTest --details=summary --disable-banner 2>&1 | tail -40 | tee "$out/sanitizer.txt"
+  # memcheck (bad addresses), racecheck (shared-memory hazards), synccheck (barrier misuse) on the kernel
+  # tests; memcheck on the end-to-end ones
+  : > "$out/sanitizer.txt"
+  for run in "memcheck gpu.KernelGpuTest" "racecheck gpu.KernelGpuTest" "synccheck gpu.KernelGpuTest" "memcheck model.EndToEndGpuTest"; do
+    set -- $run
+    echo "== compute-sanitizer --tool $1 on $2" | tee -a "$out/sanitizer.txt"
+    compute-sanitizer --tool "$1" --print-limit 10 "$java" "${flags[@]}" -jar "$carry/junit-console.jar" execute \
+      --class-path "$cp" --select-class "dev.jllm.cuda.$2" --details=summary --disable-banner 2>&1 \
+      | grep -E "=========|tests (successful|failed)" | grep -v "Host Frame\|backtrace\|^=========\s*$" | head -30 | tee -a "$out/sanitizer.txt"
+  done
 fi
 
 bench_rc=0

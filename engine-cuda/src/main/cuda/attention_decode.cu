@@ -9,8 +9,9 @@
 //   (s, h) to finish (a ticket from counters[s][h], which it then sets back to 0) combines the splits:
 //   out[s][h][:] = sum_j e^(m_j - M) o_j / sum_j e^(m_j - M) l_j, in split order (so the result does not
 //   depend on which block came last). counters: [n_seqs][n_heads] int32, zero before the first launch.
-//   Launch: grid (n_splits, n_heads, n_seqs), block (128), dynamic shared memory (head_dim + chunk) * 4
-//   bytes; n_splits = ceil(span / chunk) (splits past the end write m = -inf).
+//   Launch: grid (n_splits, n_heads, n_seqs), block (128), dynamic shared memory (head_dim rounded up to a
+//   multiple of 4, + chunk) * 4 bytes (the padding keeps vectorised reads of q clear of the scores);
+//   n_splits = ceil(span / chunk) (splits past the end write m = -inf).
 //   Scores: with head_dim % 16 == 0, four threads per key, each a quarter of the dims as float4s, summed by
 //   shuffles; else one thread per key. Values: with head_dim % 4 == 0, each thread sums a float4 column over
 //   every (128 / (head_dim / 4))-th key, so each key's row is one coalesced read; else one thread per dim.
@@ -132,8 +133,8 @@ extern "C" __global__ void __launch_bounds__(128) jllm_attention_decode(
     int* __restrict__ counters, float* __restrict__ out,
     int n_heads, int n_kv_heads, int head_dim, int window, int span, int chunk, int n_splits, float scale) {
     extern __shared__ float smem[];
-    float* qs = smem;                 // [head_dim]
-    float* p = smem + head_dim;       // [chunk] scores, then probabilities
+    float* qs = smem;                          // [head_dim], padded to a multiple of 4 floats
+    float* p = smem + ((head_dim + 3) & ~3);   // [chunk] scores, then probabilities
     __shared__ float scratch[32];
     const int split = blockIdx.x, h = blockIdx.y, s = blockIdx.z;
     const int g = h / (n_heads / n_kv_heads);

@@ -89,7 +89,7 @@ public final class CudaKernels {
     }
 
     public static LaunchConfig decodePartialConfig(int nSeqs, int nHeads, int headDim, int span) {
-        return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, (headDim + decodeChunk(span)) * 4);
+        return LaunchConfig.of(decodeSplits(span), nHeads, nSeqs, 128, ((headDim + 3) / 4 * 4 + decodeChunk(span)) * 4);
     }
 
 
