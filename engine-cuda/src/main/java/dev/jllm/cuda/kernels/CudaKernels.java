@@ -41,6 +41,9 @@ public final class CudaKernels {
         for (Kernel k : Kernel.values()) functions.put(k, device.function(module, k.symbol, k.params));
         // 48 KiB of tiles at head_dim 256 plus static shared memory: above the default 48 KiB limit
         device.setMaxDynamicSharedMemory(functions.get(Kernel.ATTENTION_PREFILL), prefillConfig(1, 1, MAX_HEAD_DIM).sharedMemBytes());
+        // batched Q8_0/Q4_0 products stage several tokens' inputs: up to 96 KiB
+        device.setMaxDynamicSharedMemory(functions.get(Kernel.MATVEC_BATCH_Q8_0), BATCH_STAGE_MAX_BYTES);
+        device.setMaxDynamicSharedMemory(functions.get(Kernel.MATVEC_BATCH_Q4_0), BATCH_STAGE_MAX_BYTES);
     }
 
     /** The fatbin bytes from the classpath; a clear error when the build had no nvcc. */
@@ -344,9 +347,25 @@ public final class CudaKernels {
         need(w, DeviceLayout.bytes(type, rows, cols));
         need(x, 4L * nTokens * cols);
         need(y, 4L * nTokens * rows);
-        launch(matvecBatchKernel(type), LaunchConfig.of(LaunchConfig.blocks(rows, MATVEC_ROWS_PER_BLOCK),
-                LaunchConfig.blocks(nTokens, BATCH_TOKENS_PER_BLOCK), MATVEC_BLOCK), stream,
+        int staged = batchStagedTokens(type, cols, nTokens);
+        int perBlock = staged > 0 ? staged : BATCH_TOKENS_PER_BLOCK;
+        launch(matvecBatchKernel(type), new LaunchConfig(LaunchConfig.blocks(rows, MATVEC_ROWS_PER_BLOCK),
+                LaunchConfig.blocks(nTokens, perBlock), 1, MATVEC_BLOCK, 1, 1, 4 * staged * cols), stream,
                 KernelArgs.create().ptr(w).ptr(x).ptr(y).i32(rows).i32(cols).i32(nTokens));
+    }
+
+    /** Shared memory a batched Q8_0/Q4_0 block may stage its tokens' inputs in (opted into at start). */
+    public static final int BATCH_STAGE_MAX_BYTES = 96 * 1024, BATCH_STAGE_MAX_TOKENS = 8;
+
+    /**
+     * Tokens per block whose inputs a batched product stages in shared memory, each weight then dequantized
+     * once for all of them (Q8_0, Q4_0: as many as fit in {@link #BATCH_STAGE_MAX_BYTES}, at most 8); 0 when
+     * its kernel reads the inputs from global memory, one token after another.
+     */
+    public int batchStagedTokens(GgmlType type, int cols, int nTokens) {
+        if (!stageMatvecInput || (type != GgmlType.Q8_0 && type != GgmlType.Q4_0) || cols % 8 != 0) return 0;
+        int fit = BATCH_STAGE_MAX_BYTES / (4 * cols);
+        return Math.min(Math.min(fit, BATCH_STAGE_MAX_TOKENS), nTokens);
     }
 
     /** {@code Y[t][rows] = W . X[t][cols]} for {@code nTokens} tokens (prefill). */

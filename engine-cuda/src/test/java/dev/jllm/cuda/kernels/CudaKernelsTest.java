@@ -45,7 +45,7 @@ class CudaKernelsTest {
     @Test
     void resolvesEveryRegisteredKernelAndRaisesThePrefillSharedMemoryLimit() {
         for (Kernel k : Kernel.values()) assertTrue(fake.functionsByName.containsKey(k.symbol), k.symbol);
-        assertEquals(1, fake.count("cuFuncSetAttribute"));
+        assertEquals(3, fake.count("cuFuncSetAttribute"), "prefill attention, batched Q8_0 and Q4_0 products");
     }
 
     @Test
@@ -69,6 +69,26 @@ class CudaKernelsTest {
         kernels.stageMatvecInput(false);
         kernels.matvec(GgmlType.Q8_0, w, rows, cols, x, y, 0);
         assertEquals(0, last().sharedMem(), "x read from global memory");
+    }
+
+    /** Batched Q8_0/Q4_0 products stage as many tokens as fit in 96 KiB (at most 8) per block. */
+    @Test
+    void batchedProductsStageTheirTokensInputs() {
+        int rows = 100, cols = 4096, n = 8;
+        DeviceBuffer w = dev.memory().allocate("ffn_up", DeviceLayout.bytes(GgmlType.Q4_0, rows, cols));
+        DeviceBuffer x = dev.memory().allocate("x", 4L * n * cols), y = dev.memory().allocate("y", 4L * n * rows);
+        kernels.matvecBatch(GgmlType.Q4_0, w, rows, cols, x, y, n, 0);
+        assertEquals("jllm_matvec_batch_q4_0", lastName());
+        assertEquals(6, kernels.batchStagedTokens(GgmlType.Q4_0, cols, n), "6 x 16 KiB fit in 96 KiB");
+        assertEquals(2, last().gridY(), "8 tokens in blocks of up to 6");
+        assertEquals(6 * cols * 4, last().sharedMem());
+        assertEquals(3, kernels.batchStagedTokens(GgmlType.Q8_0, 2048, 3), "never more than the tokens");
+        assertEquals(0, kernels.batchStagedTokens(GgmlType.Q4_K, 2048, 8), "K-quants read x from global memory");
+        assertEquals(0, kernels.batchStagedTokens(GgmlType.Q4_0, 32768, 8), "a row too wide for one token's input");
+        DeviceBuffer wk = dev.memory().allocate("q4k", DeviceLayout.bytes(GgmlType.Q4_K, rows, cols));
+        kernels.matvecBatch(GgmlType.Q4_K, wk, rows, cols, x, y, n, 0);
+        assertEquals(2, last().gridY(), "4 tokens per block, one at a time");
+        assertEquals(0, last().sharedMem());
     }
 
     /** wq/wk/wv as one launch over their rows end to end; w1/w3 with the SwiGLU gate as one launch. */

@@ -96,7 +96,7 @@ class FatbinTest {
         Path src = Files.isDirectory(Path.of("src/main/cuda")) ? Path.of("src/main/cuda") : Path.of("engine-cuda/src/main/cuda");
         assumeTrue(Files.isDirectory(src), "sources not found from " + Path.of("").toAbsolutePath());
         Pattern direct = Pattern.compile("extern \"C\" __global__ void(?: __launch_bounds__\\(\\d+\\))? (jllm_\\w+)\\(");
-        Pattern viaMacro = Pattern.compile("JLLM_DEFINE_(?:MOE_)?MATVEC(?:_BATCH|_STAGED|_MULTI)?\\((jllm_\\w+),");
+        Pattern viaMacro = Pattern.compile("JLLM_DEFINE_(?:MOE_)?MATVEC(?:_BATCH_STAGED|_BATCH|_STAGED|_MULTI)?\\((jllm_\\w+),");
         for (Kernel k : Kernel.values()) {
             String text = Files.readString(src.resolve(k.sourceFile));
             Set<String> defined = new TreeSet<>();
