@@ -19,9 +19,10 @@ import java.util.Optional;
  * {@code libcuda.so.1} loads, a device answers and the jar carries the kernels; otherwise
  * {@link #unavailableReason()} says which of these is missing.
  *
- * <p>Its priority stays below the CPU backend's until the GPU checks of {@code engine-cuda/gpu-check.sh}
- * have passed on a device ({@code -Djllm.cuda.auto=true} lets it win the automatic choice already); asking
- * for it by name always works where it is available.
+ * <p>Its priority stays below the CPU backend's ({@code -Djllm.cuda.auto=true} lets it win the automatic
+ * choice): the GPU checks of {@code engine-cuda/gpu-check.sh} pass on an H100, but this backend keeps F32 KV
+ * caches only and loads GGUF files only, so choosing it by itself would break a deployment configured for
+ * F16 caches or a Hugging Face directory. Asking for it by name always works where it is available.
  */
 public final class CudaBackend implements Backend {
     @Override
