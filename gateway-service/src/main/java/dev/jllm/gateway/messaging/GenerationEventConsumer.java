@@ -2,30 +2,53 @@ package dev.jllm.gateway.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.gateway.service.InFlightRequests;
+import dev.jllm.messaging.DirectConsumer;
+import dev.jllm.messaging.DirectConsumers;
 import dev.jllm.messaging.PipelineTrace;
-import io.smallrye.common.annotation.NonBlocking;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
+import jakarta.interceptor.Interceptor;
+
+import java.util.concurrent.CompletionStage;
 
 /**
- * Reads every partition of the generation events (a consumer group of its own per gateway instance) and hands
- * each event to the request it belongs to, if this instance holds it. Non-blocking: runs on the Kafka
- * consumer's thread; the request's own Vert.x context does the writing.
+ * Reads every partition of the generation events (a consumer group of its own per gateway instance, from the end:
+ * {@code jllm.kafka.incoming.generation-events.*}) and hands each event to the request it belongs to, if this
+ * instance holds it. The consumer loop's own thread does the routing ({@link DirectConsumer}: no hop through a
+ * Vert.x context of the messaging layer); the request's own Vert.x context does the writing. Nothing is committed:
+ * a restarted instance holds none of the old requests.
  */
 @ApplicationScoped
 public class GenerationEventConsumer {
 
-    @Inject
-    InFlightRequests inFlight;
+    @Inject InFlightRequests inFlight;
+    @Inject Readiness readiness;
 
-    @Incoming("generation-events")
-    @NonBlocking
-    public void onEvent(GenerationEvent event) {
-        if (event == null) return; // undeserializable: already reported by the failure handler
+    private volatile DirectConsumer<GenerationEvent> consumer;
+
+    void start(@Observes StartupEvent ev) {
+        consumer = DirectConsumers.create("generation-events", new GenerationEventDeserializer(), this::onEvent,
+                readiness::assigned).start();
+    }
+
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent ev) {
+        if (consumer != null) consumer.close();
+    }
+
+    /** The consumer loop runs (readiness). */
+    public boolean running() {
+        return consumer != null && consumer.running();
+    }
+
+    CompletionStage<Void> onEvent(GenerationEvent event, String key) {
         if (PipelineTrace.enabled() && PipelineTrace.onPath(event) != null) {
             PipelineTrace.mark(event.requestId(), PipelineTrace.FIRST_EVENT_RECEIVED);
         }
         inFlight.dispatch(event);
+        return null;
     }
 }

@@ -2,16 +2,23 @@ package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.InferenceCommand;
 import dev.jllm.contracts.PromptTokenized;
-import dev.jllm.messaging.PipelineTrace;
 import dev.jllm.inference.service.InferenceEngine;
-import io.smallrye.common.annotation.NonBlocking;
+import dev.jllm.messaging.DirectConsumer;
+import dev.jllm.messaging.DirectConsumers;
+import dev.jllm.messaging.PipelineTrace;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
+import jakarta.interceptor.Interceptor;
 
 /**
- * Requests and cancels for this replica's partitions. Non-blocking: the command is handed to the scheduler's
- * bounded queue and the consumer thread moves on (the forward pass runs on the scheduler's own thread).
+ * Requests and cancels for this replica's partitions ({@code jllm.kafka.incoming.inference-commands.*}). The
+ * consumer's own thread hands each command straight to the scheduler's bounded queue ({@link DirectConsumer}: no
+ * hop through a Vert.x context); the forward pass runs on the scheduler's thread. A command's offset is committed
+ * once it was handed over (a full queue answers 429 itself; redelivered request ids are dropped by the scheduler).
  */
 @ApplicationScoped
 public class InferenceCommandConsumer {
@@ -19,11 +26,26 @@ public class InferenceCommandConsumer {
     @Inject
     InferenceEngine engine;
 
-    @Incoming("inference-commands")
-    @NonBlocking
-    public void onCommand(InferenceCommand command) {
-        if (command == null) return; // undeserializable: sent to the dead-letter topic by the connector
+    private volatile DirectConsumer<InferenceCommand> consumer;
+
+    /** After the model is loaded (the engine starts at PLATFORM_BEFORE): no command finds it missing. */
+    void start(@Observes @Priority(Interceptor.Priority.LIBRARY_BEFORE) StartupEvent ev) {
+        consumer = DirectConsumers.create("inference-commands", new InferenceCommandDeserializer(), this::onCommand, null).start();
+    }
+
+    /** Before the scheduler closes: stop taking commands first. */
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent ev) {
+        if (consumer != null) consumer.close();
+    }
+
+    /** The consumer loop runs (readiness). */
+    public boolean running() {
+        return consumer != null && consumer.running();
+    }
+
+    java.util.concurrent.CompletionStage<Void> onCommand(InferenceCommand command, String key) {
         if (command instanceof PromptTokenized p) PipelineTrace.mark(p.requestId(), PipelineTrace.COMMAND_RECEIVED);
         engine.scheduler().submit(command);
+        return null; // handed over: done
     }
 }

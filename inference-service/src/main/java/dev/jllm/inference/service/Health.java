@@ -6,15 +6,17 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready once the model is loaded and the scheduler runs. */
+/** Ready once the model is loaded, the scheduler runs and the command consumer's loop runs. */
 @Readiness
 @ApplicationScoped
 public class Health implements HealthCheck {
     @Inject InferenceEngine engine;
+    @Inject dev.jllm.inference.messaging.InferenceCommandConsumer commands;
 
     @Override
     public HealthCheckResponse call() {
-        var b = HealthCheckResponse.named("model-loaded").status(engine.ready());
+        var b = HealthCheckResponse.named("model-loaded").status(engine.ready() && commands.running())
+                .withData("commands_consumer", commands.running() ? "running" : "stopped");
         if (engine.ready()) {
             var s = engine.scheduler().stats();
             b.withData("queued", s.queued()).withData("running", s.running()).withData("kv_bytes_reserved", s.kvBytesReserved())

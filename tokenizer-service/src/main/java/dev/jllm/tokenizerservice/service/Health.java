@@ -6,14 +6,16 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready once the tokenizer is loaded. */
+/** Ready once the tokenizer is loaded and the request consumer's loop runs. */
 @Readiness
 @ApplicationScoped
 public class Health implements HealthCheck {
     @Inject ModelTokenizer model;
+    @Inject dev.jllm.tokenizerservice.messaging.CompletionRequestConsumer requests;
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("tokenizer-loaded").status(model.ready()).build();
+        return HealthCheckResponse.named("tokenizer-loaded").status(model.ready() && requests.running())
+                .withData("requests_consumer", requests.running() ? "running" : "stopped").build();
     }
 }
