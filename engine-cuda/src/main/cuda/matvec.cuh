@@ -59,7 +59,6 @@ __device__ __forceinline__ float row_dot_f32(const uint8_t* W, int rows, int col
     return row_dot_f32x(W, rows, cols, row, x, XGlobal{(const float4*) x});
 }
 
-
 // F16 / BF16: lane reads 8 weights (16 bytes) per step; scalar path when cols % 8 != 0 (x from global then).
 template <class X>
 __device__ __forceinline__ float row_dot_f16x(const uint8_t* W, int rows, int cols, int row, const float* x, X xf) {
@@ -88,8 +87,6 @@ __device__ __forceinline__ float row_dot_bf16x(const uint8_t* W, int rows, int c
     }
     return warp_sum(acc);
 }
-
-
 
 __device__ __forceinline__ float row_dot_f16(const uint8_t* W, int rows, int cols, int row, const float* x) {
     return row_dot_f16x(W, rows, cols, row, x, XGlobal{(const float4*) x});
