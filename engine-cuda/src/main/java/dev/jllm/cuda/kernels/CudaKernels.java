@@ -78,7 +78,6 @@ public final class CudaKernels {
         return LaunchConfig.of(nTokens, nHeads + nKvHeads, threads);
     }
 
-    /** Splits of the decode attention for a span (keys attended at most) of {@code span}. */
     /**
      * Keys per decode-attention split: small chunks give one step many blocks (a batch-1 step at position 256
      * has 8 splits per head, not 1), capped at {@link #DECODE_MAX_SPLITS} splits so partial results stay small.
@@ -87,8 +86,19 @@ public final class CudaKernels {
         return LaunchConfig.blocks(LaunchConfig.blocks(span, DECODE_MAX_SPLITS), DECODE_MIN_CHUNK) * DECODE_MIN_CHUNK;
     }
 
+    /** Splits of the decode attention for a span (keys attended at most) of {@code span}. */
     public static int decodeSplits(int span) {
         return LaunchConfig.blocks(span, decodeChunk(span));
+    }
+
+    /**
+     * The most splits of any span up to {@code maxSpan}: what partial results must hold room for when the span
+     * of a launch may be shorter (a cache of a shorter context, a step before the span is full). Not
+     * {@code decodeSplits(maxSpan)}: splits do not grow with the span (2048 keys: 64 splits of 32; 3000 keys:
+     * 47 of 64), but they never exceed {@code span / DECODE_MIN_CHUNK} (rounded up) or {@link #DECODE_MAX_SPLITS}.
+     */
+    public static int decodeMaxSplits(int maxSpan) {
+        return Math.min(DECODE_MAX_SPLITS, LaunchConfig.blocks(maxSpan, DECODE_MIN_CHUNK));
     }
 
     public static LaunchConfig decodePartialConfig(int nSeqs, int nHeads, int headDim, int span) {

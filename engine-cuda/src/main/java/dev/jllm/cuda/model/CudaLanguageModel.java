@@ -133,7 +133,7 @@ public final class CudaLanguageModel implements LanguageModel {
         invFreq = upload("inv_freq", MemorySegment.ofArray(invF));
         int maxSpan = 1;
         for (int l = 0; l < c.nLayers(); l++) maxSpan = Math.max(maxSpan, span(l, c.contextLength()));
-        maxSplits = CudaKernels.decodeSplits(maxSpan);
+        maxSplits = CudaKernels.decodeMaxSplits(maxSpan);  // a cache of a shorter context may need more splits
         ids = act("ids", 1);
         positions = act("positions", 1);
         seqSlots = act("seq slots", 1);

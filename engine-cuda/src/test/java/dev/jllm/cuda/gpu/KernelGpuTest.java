@@ -91,7 +91,10 @@ class KernelGpuTest {
     @Test
     void matvecEveryTypeAtAwkwardSizes() {
         SplittableRandom rnd = new SplittableRandom(100);
-        for (GgmlType type : TestData.KERNEL_TYPES) {
+        // staged: Q8_0/Q4_0 read x from shared memory; unstaged: from global memory, as for rows wider than
+        // MATVEC_STAGE_MAX_BYTES allows (a 13B model's w2)
+        for (boolean stage : new boolean[]{true, false}) for (GgmlType type : TestData.KERNEL_TYPES) {
+            gpu.kernels.stageMatvecInput(stage);
             for (int cols : new int[]{TestData.awkwardCols(type), type.blockSize == 1 ? 264 : type.blockSize * 33}) {
                 int rows = 37;
                 MemorySegment w = TestData.weights(type, rows, cols, rnd.nextLong());
@@ -101,9 +104,10 @@ class KernelGpuTest {
                 DeviceBuffer dy = gpu.poisoned("y", rows);
                 gpu.kernels.matvec(type, dw, rows, cols, dx, dy, gpu.stream);
                 assertDots(WeightRef.matvec(type, w, rows, cols, x), gpu.floats(dy, rows), dotBounds(type, w, rows, cols, x, 1),
-                        "matvec " + type + " " + rows + "x" + cols);
+                        "matvec " + type + " " + rows + "x" + cols + (stage ? "" : " unstaged"));
             }
         }
+        gpu.kernels.stageMatvecInput(true);
     }
 
     /** wq/wk/wv in one launch (blocks straddle the matrices), and w1/w3 with the SwiGLU gate in one launch. */
@@ -194,18 +198,21 @@ class KernelGpuTest {
     @Test
     void batchedMatvecEveryTypeAtAwkwardTokenCounts() {
         SplittableRandom rnd = new SplittableRandom(109);
-        for (GgmlType type : TestData.KERNEL_TYPES) {
+        // 9 tokens: staged Q8_0/Q4_0 blocks of 5 and 4 (T from gridDim.y); unstaged: one token at a time
+        for (boolean stage : new boolean[]{true, false}) for (GgmlType type : TestData.KERNEL_TYPES) {
+            gpu.kernels.stageMatvecInput(stage);
             int rows = 37, cols = type.blockSize == 1 ? 252 : TestData.awkwardCols(type);
-            for (int tokens : new int[]{2, 7, 32}) {
+            for (int tokens : new int[]{2, 7, 9, 32}) {
                 MemorySegment w = TestData.weights(type, rows, cols, rnd.nextLong());
                 float[] x = TestData.floats(rnd, tokens * cols, 1);
                 DeviceBuffer dw = uploadWeights(type, w, rows, cols, type + " w");
                 DeviceBuffer dy = gpu.poisoned("Y", (long) tokens * rows);
                 gpu.kernels.matvecBatch(type, dw, rows, cols, gpu.upload("X", x), dy, tokens, gpu.stream);
                 assertDots(WeightRef.matmul(type, w, rows, cols, x, tokens), gpu.floats(dy, tokens * rows),
-                        dotBounds(type, w, rows, cols, x, tokens), "batched matvec " + type + " x" + tokens);
+                        dotBounds(type, w, rows, cols, x, tokens), "batched matvec " + type + " x" + tokens + (stage ? "" : " unstaged"));
             }
         }
+        gpu.kernels.stageMatvecInput(true);
     }
 
     @Test
@@ -287,32 +294,47 @@ class KernelGpuTest {
     @Test
     void decodeAttentionSplitKWithGqaSlidingWindowAndRollingCache() {
         SplittableRandom rnd = new SplittableRandom(104);
-        int nHeads = 8, nKv = 2, window = 700;
-        int[] pos = {0, 299, 650, 1500};  // the last one has wrapped around the rolling buffer
-        int seqs = pos.length;
+        int[] pos = {0, 299, 650, 1500};  // the last one has wrapped around the rolling buffer of 700
         // 64 and 128: four threads per key for the scores; 72: one thread per key (72 % 16 != 0), float4 values;
         // 30: scalar values too
         for (int headDim : new int[]{64, 128, 72, 30}) {
-            for (int span : new int[]{window, 257}) {
-                float scale = (float) (1 / Math.sqrt(headDim));
-                float[] kc = TestData.floats(rnd, seqs * nKv * window * headDim, 1), vc = TestData.floats(rnd, seqs * nKv * window * headDim, 1);
-                float[] q = TestData.floats(rnd, seqs * nHeads * headDim, 1);
-                int splits = dev.jllm.cuda.kernels.CudaKernels.decodeSplits(span);
-                DeviceBuffer counters = gpu.kernels.decodeCounters(seqs, nHeads, gpu.stream);
-                DeviceBuffer dq = gpu.upload("q", q), dk = gpu.upload("kc", kc), dv = gpu.upload("vc", vc), dpos = gpu.upload("pos", pos);
-                DeviceBuffer po = gpu.poisoned("part_o", (long) seqs * nHeads * splits * headDim);
-                DeviceBuffer pml = gpu.poisoned("part_ml", 2L * seqs * nHeads * splits);
-                float[] expect = AttentionRef.decode(q, kc, vc, pos, nHeads, nKv, headDim, window, span, scale);
-                for (int round = 0; round < 2; round++) {  // the second launch finds the counters reset by the first
-                    DeviceBuffer out = gpu.poisoned("attn", (long) seqs * nHeads * headDim);
-                    gpu.kernels.attentionDecode(dq, dk, dv, dpos, po, pml, counters, out, seqs, nHeads, nKv, headDim, window, span,
-                            scale, gpu.stream);
-                    assertArrayEquals(expect, gpu.floats(out, expect.length), ATTENTION_ABS_TOL,
-                            "decode hd " + headDim + " span " + span + " launch " + (round + 1));
-                }
-                assertArrayEquals(new int[seqs * nHeads], gpu.ints(counters, seqs * nHeads), "counters back at zero");
+            for (int span : new int[]{700, 257}) assertDecodeAttention(rnd, pos, 8, 2, headDim, 700, span);
+        }
+    }
+
+    /** Spans above 2048 keys take chunks of 64 (several rounds of the scores loop per split) and fewer splits. */
+    @Test
+    void decodeAttentionOverLongSpansTakesChunksOfMoreThan32Keys() {
+        SplittableRandom rnd = new SplittableRandom(110);
+        int[] pos = {5, 2047, 2599, 4000};  // the last one has wrapped around the rolling buffer of 2600
+        for (int headDim : new int[]{64, 72}) {
+            for (int span : new int[]{2600, 2100}) {
+                assertEquals(64, dev.jllm.cuda.kernels.CudaKernels.decodeChunk(span), "span " + span);
+                assertDecodeAttention(rnd, pos, 4, 2, headDim, 2600, span);
             }
         }
+    }
+
+    /** Decode attention on random caches against the reference, launched twice on one set of split counters. */
+    private static void assertDecodeAttention(SplittableRandom rnd, int[] pos, int nHeads, int nKv, int headDim, int window, int span) {
+        int seqs = pos.length;
+        float scale = (float) (1 / Math.sqrt(headDim));
+        float[] kc = TestData.floats(rnd, seqs * nKv * window * headDim, 1), vc = TestData.floats(rnd, seqs * nKv * window * headDim, 1);
+        float[] q = TestData.floats(rnd, seqs * nHeads * headDim, 1);
+        int splits = dev.jllm.cuda.kernels.CudaKernels.decodeSplits(span);
+        DeviceBuffer counters = gpu.kernels.decodeCounters(seqs, nHeads, gpu.stream);
+        DeviceBuffer dq = gpu.upload("q", q), dk = gpu.upload("kc", kc), dv = gpu.upload("vc", vc), dpos = gpu.upload("pos", pos);
+        DeviceBuffer po = gpu.poisoned("part_o", (long) seqs * nHeads * splits * headDim);
+        DeviceBuffer pml = gpu.poisoned("part_ml", 2L * seqs * nHeads * splits);
+        float[] expect = AttentionRef.decode(q, kc, vc, pos, nHeads, nKv, headDim, window, span, scale);
+        for (int round = 0; round < 2; round++) {  // the second launch finds the counters reset by the first
+            DeviceBuffer out = gpu.poisoned("attn", (long) seqs * nHeads * headDim);
+            gpu.kernels.attentionDecode(dq, dk, dv, dpos, po, pml, counters, out, seqs, nHeads, nKv, headDim, window, span,
+                    scale, gpu.stream);
+            assertArrayEquals(expect, gpu.floats(out, expect.length), ATTENTION_ABS_TOL,
+                    "decode hd " + headDim + " span " + span + " launch " + (round + 1));
+        }
+        assertArrayEquals(new int[seqs * nHeads], gpu.ints(counters, seqs * nHeads), "counters back at zero");
     }
 
     @Test

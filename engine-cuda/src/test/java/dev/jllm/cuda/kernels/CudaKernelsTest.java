@@ -237,6 +237,19 @@ class CudaKernelsTest {
         assertTrue(e.getMessage().contains("'few counters'"), e.getMessage());
     }
 
+    /** Partial results sized for the longest span must hold every shorter span's splits (they are not monotonic). */
+    @Test
+    void decodeMaxSplitsBoundsTheSplitsOfEveryShorterSpan() {
+        assertEquals(64, CudaKernels.decodeSplits(2048), "2048 keys: 64 chunks of 32");
+        assertEquals(47, CudaKernels.decodeSplits(3000), "3000 keys: 47 chunks of 64, fewer than 2048 keys take");
+        int most = 0;
+        for (int span = 1; span <= 70_000; span++) {
+            most = Math.max(most, CudaKernels.decodeSplits(span));
+            assertEquals(most, CudaKernels.decodeMaxSplits(span), "spans up to " + span);
+            assertTrue(CudaKernels.decodeChunk(span) * CudaKernels.decodeSplits(span) >= span, "span " + span + " covered");
+        }
+    }
+
     @Test
     void ropeAndPrefillConfigurations() {
         assertEquals(LaunchConfig.of(5, 12, 64), CudaKernels.ropeConfig(5, 8, 4, 128));

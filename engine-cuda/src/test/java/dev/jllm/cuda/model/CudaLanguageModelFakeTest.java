@@ -37,11 +37,15 @@ class CudaLanguageModelFakeTest {
     }
 
     private static CudaLanguageModel load(FakeCudaDriver fake, Path gguf) throws IOException {
+        return load(fake, gguf, LoadOptions.DEFAULT);
+    }
+
+    private static CudaLanguageModel load(FakeCudaDriver fake, Path gguf, LoadOptions options) throws IOException {
         assumeTrue(Files.exists(gguf), "shared model missing: " + gguf);
         assumeTrue(CudaLanguageModel.class.getResource(Kernel.FATBIN_RESOURCE) != null, "fatbin not built (no nvcc)");
         try (GgufFile f = GgufFile.open(gguf)) {
-            ModelConfig c = GgufModelLoader.config(f, LoadOptions.DEFAULT);
-            return new CudaLanguageModel(CudaDevice.open(fake, 0, false), f, c, GgufModelLoader.defaultPrefillChunk(c, LoadOptions.DEFAULT));
+            ModelConfig c = GgufModelLoader.config(f, options);
+            return new CudaLanguageModel(CudaDevice.open(fake, 0, false), f, c, GgufModelLoader.defaultPrefillChunk(c, options));
         }
     }
 
@@ -68,6 +72,22 @@ class CudaLanguageModelFakeTest {
                 assertTrue(m.weightBytes() > 0);
             }
             assertTrue(fake.liveDevice.isEmpty(), g.name() + ": everything freed at close");
+        }
+    }
+
+    /**
+     * Decode attention splits are not monotonic in the span: a model of context 3000 takes 47 splits of 64
+     * keys, a cache of 2048 positions 64 splits of 32. The partial results must have room for both.
+     */
+    @Test
+    void aCacheShorterThanTheModelsContextFitsTheAttentionPartialResults() throws IOException {
+        FakeCudaDriver fake = fake();
+        try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf(), LoadOptions.DEFAULT.withContextLength(3000))) {
+            KvCache cache = m.newCache(new dev.jllm.engine.kv.KvCacheOptions(dev.jllm.engine.kv.KvType.F32, 2048));
+            m.forward(cache, 1, 403);
+            float[] logits = m.forward(cache, 407);  // a decode step: the captured graph attends over the whole span
+            assertEquals(m.config().vocabSize(), logits.length);
+            assertEquals(3, cache.length());
         }
     }
 
