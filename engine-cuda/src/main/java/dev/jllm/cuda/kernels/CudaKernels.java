@@ -251,10 +251,19 @@ public final class CudaKernels {
             DeviceBuffer src = fuse ? in.x : in.materialize(stream);
             need(src, 4L * cols);
             if (fuse) need(in.aux, 4L * cols);
+            // the kernel reads its input while other blocks add to x (both __restrict__): they must not overlap
+            checkDisjoint(w.label(), src, 4L * cols, x, 4L * rows);
+            if (fuse) checkDisjoint(w.label(), in.aux, 4L * cols, x, 4L * rows);
             launchMatvec(type, w, rows, cols, src, fuse ? in.aux : null, in.eps, x, fuse ? in.mode | OUT_ADD : OUT_ADD, stream);
         } else {
             project(type, w, rows, cols, in, tmp, stream);
             residualAdd(x, tmp, in.nTokens * rows, stream);
+        }
+    }
+
+    private static void checkDisjoint(String tensor, DeviceBuffer in, long inBytes, DeviceBuffer out, long outBytes) {
+        if (in.address() < out.address() + outBytes && out.address() < in.address() + inBytes) {
+            throw new IllegalArgumentException(tensor + ": input '" + in.label() + "' overlaps '" + out.label() + "', which the product adds to");
         }
     }
 

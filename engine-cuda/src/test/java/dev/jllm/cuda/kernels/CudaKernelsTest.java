@@ -176,6 +176,20 @@ class CudaKernelsTest {
         assertEquals(x.address(), last().paramLong(4));
         assertEquals(CudaKernels.IN_GATED | CudaKernels.OUT_ADD, last().paramInt(7));
 
+        // one token whose input is the residual stream itself (directly, or fused into the norm): a clear error,
+        // not blocks reading x while others add to it; materialized into h first, the same norm is fine
+        DeviceBuffer wo = dev.memory().allocate("wo", DeviceLayout.bytes(GgmlType.Q8_0, dim, dim));
+        var plainAlias = assertThrows(IllegalArgumentException.class,
+                () -> kernels.projectAdd(GgmlType.Q8_0, wo, dim, dim, kernels.plain(x.view("x row", 0, 4L * dim), 1, dim), x, tmp, 0));
+        assertTrue(plainAlias.getMessage().contains("'x row' overlaps 'x'"), plainAlias.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> kernels.projectAdd(GgmlType.Q8_0, wo, dim, dim, kernels.normed(x, norm, 1e-5f, h, 1, dim), x, tmp, 0));
+        kernels.fuseInputs(false);
+        before = fake.launches.size();
+        kernels.projectAdd(GgmlType.Q8_0, wo, dim, dim, kernels.normed(x, norm, 1e-5f, h, 1, dim), x, tmp, 0);
+        assertEquals(before + 2, fake.launches.size(), "rmsnorm into h, then the product adds to x");
+        assertEquals(h.address(), last().paramLong(1));
+
         // two tokens: rmsnorm, batched product, residual add, as before
         DeviceBuffer x2 = dev.memory().allocate("x2", 8L * dim), h2 = dev.memory().allocate("h2", 8L * dim);
         DeviceBuffer t2 = dev.memory().allocate("t2", 8L * dim);
