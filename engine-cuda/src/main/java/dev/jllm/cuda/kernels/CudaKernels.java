@@ -41,6 +41,11 @@ public final class CudaKernels {
         for (Kernel k : Kernel.values()) functions.put(k, device.function(module, k.symbol, k.params));
         // 48 KiB of tiles at head_dim 256 plus static shared memory: above the default 48 KiB limit
         device.setMaxDynamicSharedMemory(functions.get(Kernel.ATTENTION_PREFILL), prefillConfig(1, 1, MAX_HEAD_DIM).sharedMemBytes());
+        // one-token Q8_0/Q4_0 products stage x: up to 48 KiB, which with the kernels' static shared memory (the
+        // fused norm's reduction scratch) is above the default limit of 48 KiB in all (a 12288-wide row failed to launch)
+        for (Kernel k : new Kernel[]{Kernel.MATVEC_Q8_0, Kernel.MATVEC_Q4_0, Kernel.MATVEC_MULTI_Q8_0, Kernel.MATVEC_MULTI_Q4_0}) {
+            device.setMaxDynamicSharedMemory(functions.get(k), MATVEC_STAGE_MAX_BYTES);
+        }
         // batched Q8_0/Q4_0 products stage several tokens' inputs: up to 96 KiB
         device.setMaxDynamicSharedMemory(functions.get(Kernel.MATVEC_BATCH_Q8_0), BATCH_STAGE_MAX_BYTES);
         device.setMaxDynamicSharedMemory(functions.get(Kernel.MATVEC_BATCH_Q4_0), BATCH_STAGE_MAX_BYTES);
@@ -267,7 +272,7 @@ public final class CudaKernels {
         }
     }
 
-    /** Largest x a matvec stages in shared memory: the default per-block limit, no opt-in needed. */
+    /** Largest x a matvec stages in shared memory (its kernels are opted into this much at start). */
     public static final int MATVEC_STAGE_MAX_BYTES = 48 * 1024;
 
     private volatile boolean stageMatvecInput = !"false".equals(System.getProperty("jllm.cuda.matvec.stage"));

@@ -135,7 +135,20 @@ public class FakeCudaDriver implements CudaDriver {
         return r;
     }
 
-    @Override public int cuFuncSetAttribute(long fn, int attr, int value) { return record("cuFuncSetAttribute"); }
+    /**
+     * Dynamic shared memory a launch may take without an opt-in: 48 KiB less the kernel's static shared memory,
+     * which the fake does not know and takes to be 128 bytes (one block reduction's scratch) for every kernel.
+     */
+    public static final int DEFAULT_MAX_DYNAMIC_SHARED = 48 * 1024 - 128;
+    /** Opt-ins to more dynamic shared memory (cuFuncSetAttribute), by function. */
+    public final Map<Long, Integer> maxDynamicShared = new HashMap<>();
+
+    @Override
+    public int cuFuncSetAttribute(long fn, int attr, int value) {
+        int r = record("cuFuncSetAttribute");
+        if (r == 0 && attr == CudaDevice.FUNC_ATTR_MAX_DYNAMIC_SHARED) maxDynamicShared.put(fn, value);
+        return r;
+    }
 
     @Override
     public int cuMemAlloc(MemorySegment out, long bytes) {
@@ -237,6 +250,7 @@ public class FakeCudaDriver implements CudaDriver {
             values.add(slot.toArray(ValueLayout.JAVA_BYTE));
         }
         launches.add(new Launch(fn, gx, gy, gz, bx, smem, stream, values));
+        if (r == 0 && smem > maxDynamicShared.getOrDefault(fn, DEFAULT_MAX_DYNAMIC_SHARED)) return CudaErrors.CUDA_ERROR_INVALID_VALUE;
         return r;
     }
 

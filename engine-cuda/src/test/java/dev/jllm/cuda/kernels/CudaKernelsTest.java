@@ -45,7 +45,21 @@ class CudaKernelsTest {
     @Test
     void resolvesEveryRegisteredKernelAndRaisesThePrefillSharedMemoryLimit() {
         for (Kernel k : Kernel.values()) assertTrue(fake.functionsByName.containsKey(k.symbol), k.symbol);
-        assertEquals(3, fake.count("cuFuncSetAttribute"), "prefill attention, batched Q8_0 and Q4_0 products");
+        assertEquals(7, fake.count("cuFuncSetAttribute"), "prefill attention, one-token, multi-matrix and batched Q8_0 and Q4_0 products");
+    }
+
+    /** A 12288-wide Q8_0/Q4_0 row stages 48 KiB of x: with the kernels' static shared memory, more than the default limit. */
+    @Test
+    void fullyStagedRowsLaunchWithinTheOptedInSharedMemory() {
+        int rows = 16, cols = CudaKernels.MATVEC_STAGE_MAX_BYTES / 4;
+        DeviceBuffer x = dev.memory().allocate("x", 4L * cols), y = dev.memory().allocate("y", 4L * rows), y2 = dev.memory().allocate("y2", 4L * rows);
+        for (GgmlType type : new GgmlType[]{GgmlType.Q8_0, GgmlType.Q4_0}) {
+            DeviceBuffer w = dev.memory().allocate("ffn_down " + type, DeviceLayout.bytes(type, rows, cols));
+            kernels.matvec(type, w, rows, cols, x, y, 0);
+            assertEquals(4 * cols, last().sharedMem(), type + ": x staged");
+            kernels.matvecMulti(type, new DeviceBuffer[]{w, w}, new int[]{rows, rows}, cols, x, new DeviceBuffer[]{y, y2}, 0);
+            assertEquals(4 * cols, last().sharedMem(), type + " multi: x staged");
+        }
     }
 
     @Test
