@@ -465,9 +465,34 @@ public final class CudaKernels {
         need(partMl, 8L * nSeqs * nHeads * splits);
         need(counters, 4L * nSeqs * nHeads);
         need(out, 4L * nSeqs * nHeads * headDim);
-        launch(Kernel.ATTENTION_DECODE, decodePartialConfig(nSeqs, nHeads, headDim, span), stream, KernelArgs.create()
+        LaunchConfig cfg = decodePartialConfig(nSeqs, nHeads, headDim, span);
+        if (cfg.sharedMemBytes() > Math.max(DECODE_DEFAULT_SHARED, decodeSharedReserved)) {
+            throw new IllegalArgumentException("decode attention over " + span + " keys needs " + cfg.sharedMemBytes()
+                    + " bytes of shared memory: reserveDecodeSpan(" + headDim + ", " + span + ") first");
+        }
+        launch(Kernel.ATTENTION_DECODE, cfg, stream, KernelArgs.create()
                 .ptr(q).ptr(kCache).ptr(vCache).ptr(positions).ptr(partO).ptr(partMl).ptr(counters).ptr(out)
                 .i32(nHeads).i32(nKvHeads).i32(headDim).i32(window).i32(span).i32(decodeChunk(span)).i32(splits).f32(scale));
+    }
+
+    /**
+     * Dynamic shared memory decode attention takes without an opt-in: the default 48 KiB less room for its own
+     * static shared memory (2192 bytes on sm_90). Spans up to about 690K keys at head_dim 128 stay below it.
+     */
+    static final int DECODE_DEFAULT_SHARED = 44 * 1024;
+    private int decodeSharedReserved;
+
+    /**
+     * Lets {@link #attentionDecode} run over spans up to {@code maxSpan} at {@code headDim}: its chunk of scores
+     * grows with the span (a 1M-key context: 16384 keys, 64 KiB), past the default shared memory limit. Only raises
+     * the limit; a span too long for the device fails here, naming the kernel, not at a launch.
+     */
+    public void reserveDecodeSpan(int headDim, int maxSpan) {
+        int bytes = decodePartialConfig(1, 1, headDim, maxSpan).sharedMemBytes();
+        if (bytes > DECODE_DEFAULT_SHARED && bytes > decodeSharedReserved) {
+            device.setMaxDynamicSharedMemory(functions.get(Kernel.ATTENTION_DECODE), bytes);
+            decodeSharedReserved = bytes;
+        }
     }
 
     /**

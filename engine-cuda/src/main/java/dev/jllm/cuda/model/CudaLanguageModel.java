@@ -134,6 +134,7 @@ public final class CudaLanguageModel implements LanguageModel {
         int maxSpan = 1;
         for (int l = 0; l < c.nLayers(); l++) maxSpan = Math.max(maxSpan, span(l, c.contextLength()));
         maxSplits = CudaKernels.decodeMaxSplits(maxSpan);  // a cache of a shorter context may need more splits
+        k.reserveDecodeSpan(c.headDim(), maxSpan);
         ids = act("ids", 1);
         positions = act("positions", 1);
         seqSlots = act("seq slots", 1);

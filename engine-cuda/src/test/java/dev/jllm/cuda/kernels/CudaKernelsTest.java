@@ -263,6 +263,18 @@ class CudaKernelsTest {
         var e = assertThrows(IllegalArgumentException.class, () ->
                 kernels.attentionDecode(q, kc, vc, pos, po, pml, few, out, seqs, heads, kv, hd, window, span, 1f, 0));
         assertTrue(e.getMessage().contains("'few counters'"), e.getMessage());
+        // a span whose chunk of scores is past the default shared memory: a clear error until it is reserved
+        int longSpan = 1 << 20;
+        DeviceBuffer big = dev.memory().allocate("part (64 splits)", 8L * seqs * heads * 64 * hd);
+        var tooLong = assertThrows(IllegalArgumentException.class, () -> kernels.attentionDecode(q, kc, vc, pos, big, big, counters,
+                out, 1, heads, kv, hd, longSpan, longSpan, 1f, window, 0));
+        assertTrue(tooLong.getMessage().contains("reserveDecodeSpan"), tooLong.getMessage());
+        long attrs = fake.count("cuFuncSetAttribute");
+        kernels.reserveDecodeSpan(hd, 1000);
+        assertEquals(attrs, fake.count("cuFuncSetAttribute"), "short spans need no opt-in");
+        kernels.reserveDecodeSpan(hd, longSpan);
+        kernels.attentionDecode(q, kc, vc, pos, big, big, counters, out, 1, heads, kv, hd, longSpan, longSpan, 1f, window, 0);
+        assertEquals((hd + 16384) * 4, last().sharedMem());
     }
 
     /** Partial results sized for the longest span must hold every shorter span's splits (they are not monotonic). */

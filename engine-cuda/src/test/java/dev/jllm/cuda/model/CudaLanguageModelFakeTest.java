@@ -91,6 +91,17 @@ class CudaLanguageModelFakeTest {
         }
     }
 
+    /** A 1M-token context: decode attention's chunk of 16384 scores takes 64 KiB of shared memory, opted into at load. */
+    @Test
+    void aMillionTokenContextDecodesWithinTheOptedInSharedMemory() throws IOException {
+        FakeCudaDriver fake = fake();
+        try (CudaLanguageModel m = load(fake, Goldens.stories260K().gguf(), LoadOptions.DEFAULT.withContextLength(1 << 20))) {
+            KvCache cache = m.newCache();
+            m.forward(cache, 1, 403);
+            assertEquals(m.config().vocabSize(), m.forward(cache, 407).length, "a decode step over the whole span");
+        }
+    }
+
     @Test
     void aWrappedSlidingWindowIsSteppedOneTokenAtATime() throws IOException {
         FakeCudaDriver fake = fake();
