@@ -16,7 +16,7 @@ import java.time.Instant;
  * {@code bin/trace-report} joins their logs into a per-stage breakdown. When off, a mark costs one level check.
  *
  * <p>Stages, in path order: {@link #REQUEST_PARSED}, then the Kafka client's
- * {@code sent:<topic>} / {@code polled:<topic>} (from {@link PipelineTraceInterceptor}) around each hop,
+ * {@code sent:<topic>} / {@code polled:<topic>} (from {@link PipelineTraceInterceptor}, or {@link DirectConsumer}) around each hop,
  * {@link #TOKENIZE_START}, {@link #TOKENIZED}, {@link #COMMAND_RECEIVED}, {@link #FIRST_TOKEN},
  * {@link #FIRST_EVENT_RECEIVED}, {@link #FIRST_CHUNK_WRITTEN}.
  */

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * The Kafka client's own view of each hop for {@link PipelineTrace}: {@code sent:<topic>} when the producer's
  * {@code send} is entered (on whichever thread calls it), {@code polled:<topic>} when the consumer's {@code poll}
- * returns the record (on the polling thread, before the messaging layer hands it on). So a hop splits into
+ * returns the record (on the polling thread, before the messaging layer hands it on; a {@link DirectConsumer}
+ * reads raw bytes and marks {@code polled:<topic>} itself once it has read the value, still on the polling
+ * thread and before the handler). So a hop splits into
  * client-to-client time (the broker) and the services' own hand-offs. Only records on a request's path to its
  * first token are marked (requests, tokenized prompts, the first token or an error). Installed for every channel
  * with {@code kafka.interceptor.classes}; does nothing unless tracing is on.
