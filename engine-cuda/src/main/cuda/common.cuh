@@ -122,3 +122,10 @@ __device__ __forceinline__ float load_weight(const uint8_t* W, int type, int row
         default: return __int_as_float(0x7fc00000);  // NaN: an unsupported type poisons the output
     }
 }
+
+// The dynamic shared memory this launch was given (kernels that stage inputs take 0 as "read global memory").
+__device__ __forceinline__ unsigned dynamic_smem_bytes() {
+    unsigned n;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(n));
+    return n;
+}

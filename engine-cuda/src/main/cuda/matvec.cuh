@@ -306,8 +306,7 @@ __device__ __forceinline__ void stage_input(float4* xs, const float* x, const fl
 #define JLLM_DEFINE_MATVEC_STAGED(NAME, ROW_DOT, ROW_DOT_X, STAGED)                                    \
     extern "C" __global__ void __launch_bounds__(256) NAME(JLLM_MATVEC_PARAMS) {                       \
         extern __shared__ float4 xs[];                                                                 \
-        unsigned smem;                                                                                 \
-        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(smem));                                         \
+        const unsigned smem = dynamic_smem_bytes();                                            \
         const int row = blockIdx.x * JLLM_MATVEC_ROWS_PER_BLOCK + (threadIdx.x >> 5);                 \
         float v;                                                                                       \
         if (smem >= (unsigned) cols * 4u && (cols & 7) == 0) {                                         \

@@ -84,17 +84,14 @@ __device__ __forceinline__ void rows_dot_tokens_q4_0(const uint8_t* W, int rows,
     extern "C" __global__ void __launch_bounds__(256) NAME(                                            \
         const uint8_t* __restrict__ W, const float* __restrict__ X, float* __restrict__ Y, int rows, int cols, int n_tokens) { \
         extern __shared__ float4 xs[];                                                                 \
-        unsigned smem;                                                                                 \
-        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(smem));                                         \
+        const unsigned smem = dynamic_smem_bytes();                                            \
         const int per = (n_tokens + gridDim.y - 1) / gridDim.y;                                        \
         const int t0 = blockIdx.y * per, t1 = min(t0 + per, n_tokens), T = t1 - t0;                    \
         const int row = blockIdx.x * JLLM_MATVEC_ROWS_PER_BLOCK + (threadIdx.x >> 5);                 \
         if (T <= 0) return;                                                                            \
         if (T <= JLLM_BATCH_MAX_STAGED && smem >= (unsigned) (T * cols) * 4u && (cols & 7) == 0) {    \
             const int n4 = cols / 4;                                                                   \
-            const float4* x4 = (const float4*) (X + (size_t) t0 * cols);                               \
-            for (int i = threadIdx.x; i < T * n4; i += blockDim.x) xs[STAGED::at(i)] = x4[i];          \
-            __syncthreads();                                                                           \
+            stage_input<STAGED>(xs, X + (size_t) t0 * cols, nullptr, 0.f, T * cols, 0); /* T rows, one run */ \
             if (row >= rows) return;                                                                   \
             float acc[JLLM_BATCH_MAX_STAGED] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};               \
             ROWS_DOT_TOKENS(W, rows, cols, row, STAGED{xs}, n4, T, acc);                               \

@@ -49,8 +49,7 @@ __device__ __forceinline__ void matvec_multi_rows(const uint8_t* W0, const uint8
         const float* __restrict__ x, float* __restrict__ y0, float* __restrict__ y1, float* __restrict__ y2, \
         int rows0, int rows1, int rows2, int cols, int mode) {                                          \
         extern __shared__ float4 xs[];                                                                 \
-        unsigned smem;                                                                                 \
-        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(smem));                                         \
+        const unsigned smem = dynamic_smem_bytes();                                            \
         if (smem >= (unsigned) cols * 4u && (cols & 7) == 0) {                                         \
             stage_input<STAGED>(xs, x, nullptr, 0.f, cols, 0);                                         \
             matvec_multi_rows<STAGED, DOT<STAGED>>(W0, W1, W2, x, STAGED{xs}, y0, y1, y2, rows0, rows1, rows2, cols, mode); \

@@ -143,10 +143,8 @@ public final class CudaKernels {
 
     /** {@code y[rows] = W . x[cols]} with W in device layout. */
     public void matvec(GgmlType type, DeviceBuffer w, int rows, int cols, DeviceBuffer x, DeviceBuffer y, long stream) {
-        DeviceLayout.check(w.label(), type, rows, cols);
-        need(w, DeviceLayout.bytes(type, rows, cols));
+        checkMatvec(type, w, rows, cols, y);
         need(x, 4L * cols);
-        need(y, 4L * rows);
         launchMatvec(type, w, rows, cols, x, null, 0f, y, 0, stream);
     }
 
@@ -231,11 +229,9 @@ public final class CudaKernels {
     public void project(GgmlType type, DeviceBuffer w, int rows, int cols, Input in, DeviceBuffer y, long stream) {
         if (in.dim != cols) throw new IllegalArgumentException(w.label() + ": input of " + in.dim + " for " + cols + " columns");
         if (in.nTokens == 1 && !in.materialized && fusesInput(type, cols)) {
-            DeviceLayout.check(w.label(), type, rows, cols);
-            need(w, DeviceLayout.bytes(type, rows, cols));
+            checkMatvec(type, w, rows, cols, y);
             need(in.x, 4L * cols);
             need(in.aux, 4L * cols);
-            need(y, 4L * rows);
             launchMatvec(type, w, rows, cols, in.x, in.aux, in.eps, y, in.mode, stream);
         } else {
             project(type, w, rows, cols, in.materialize(stream), y, in.nTokens, stream);
@@ -249,9 +245,7 @@ public final class CudaKernels {
     public void projectAdd(GgmlType type, DeviceBuffer w, int rows, int cols, Input in, DeviceBuffer x, DeviceBuffer tmp, long stream) {
         if (in.nTokens == 1) {
             if (in.dim != cols) throw new IllegalArgumentException(w.label() + ": input of " + in.dim + " for " + cols + " columns");
-            DeviceLayout.check(w.label(), type, rows, cols);
-            need(w, DeviceLayout.bytes(type, rows, cols));
-            need(x, 4L * rows);
+            checkMatvec(type, w, rows, cols, x);
             boolean fuse = !in.materialized && fusesInput(type, cols);
             DeviceBuffer src = fuse ? in.x : in.materialize(stream);
             need(src, 4L * cols);
@@ -282,10 +276,8 @@ public final class CudaKernels {
      * shared memory (Q8_0 and Q4_0 with cols % 8 == 0, up to {@link #MATVEC_STAGE_MAX_BYTES}), else 0.
      */
     public int stagedInputBytes(GgmlType type, int cols) {
-        boolean stages = switch (type) {  // F32/F16/BF16 lanes read x 16-32 bytes apart: faster from L1 (BENCHMARKS.md)
-            case Q8_0, Q4_0 -> true;
-            default -> false;
-        };
+        // F32/F16/BF16 lanes read x 16-32 bytes apart: faster from L1 (BENCHMARKS.md)
+        boolean stages = type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
         return stageMatvecInput && stages && cols % 8 == 0 && 4L * cols <= MATVEC_STAGE_MAX_BYTES ? 4 * cols : 0;
     }
 
@@ -337,18 +329,6 @@ public final class CudaKernels {
                 .i32(rows0).i32(rows1).i32(rows2).i32(cols).i32(mode));
     }
 
-    public static Kernel matvecMultiKernel(GgmlType type) {
-        return switch (type) {
-            case F32 -> Kernel.MATVEC_MULTI_F32;
-            case F16 -> Kernel.MATVEC_MULTI_F16;
-            case BF16 -> Kernel.MATVEC_MULTI_BF16;
-            case Q8_0 -> Kernel.MATVEC_MULTI_Q8_0;
-            case Q4_0 -> Kernel.MATVEC_MULTI_Q4_0;
-            case Q4_K -> Kernel.MATVEC_MULTI_Q4_K;
-            case Q6_K -> Kernel.MATVEC_MULTI_Q6_K;
-            default -> throw new IllegalArgumentException("no CUDA matvec for " + type);
-        };
-    }
 
     /** Tokens up to which {@link #project} uses the batched matvec rather than the tiled matmul. */
     public static final int BATCH_MATVEC_MAX_TOKENS = 32;
@@ -604,42 +584,25 @@ public final class CudaKernels {
     // ----
 
     public static Kernel matvecKernel(GgmlType type) {
-        return switch (type) {
-            case F32 -> Kernel.MATVEC_F32;
-            case F16 -> Kernel.MATVEC_F16;
-            case BF16 -> Kernel.MATVEC_BF16;
-            case Q8_0 -> Kernel.MATVEC_Q8_0;
-            case Q4_0 -> Kernel.MATVEC_Q4_0;
-            case Q4_K -> Kernel.MATVEC_Q4_K;
-            case Q6_K -> Kernel.MATVEC_Q6_K;
-            default -> throw new IllegalArgumentException("no CUDA matvec for " + type);
-        };
+        return ofType("MATVEC_", type, "matvec");
     }
 
     public static Kernel matvecBatchKernel(GgmlType type) {
-        return switch (type) {
-            case F32 -> Kernel.MATVEC_BATCH_F32;
-            case F16 -> Kernel.MATVEC_BATCH_F16;
-            case BF16 -> Kernel.MATVEC_BATCH_BF16;
-            case Q8_0 -> Kernel.MATVEC_BATCH_Q8_0;
-            case Q4_0 -> Kernel.MATVEC_BATCH_Q4_0;
-            case Q4_K -> Kernel.MATVEC_BATCH_Q4_K;
-            case Q6_K -> Kernel.MATVEC_BATCH_Q6_K;
-            default -> throw new IllegalArgumentException("no CUDA batched matvec for " + type);
-        };
+        return ofType("MATVEC_BATCH_", type, "batched matvec");
     }
 
     public static Kernel moeKernel(GgmlType type) {
-        return switch (type) {
-            case F32 -> Kernel.MOE_MATVEC_F32;
-            case F16 -> Kernel.MOE_MATVEC_F16;
-            case BF16 -> Kernel.MOE_MATVEC_BF16;
-            case Q8_0 -> Kernel.MOE_MATVEC_Q8_0;
-            case Q4_0 -> Kernel.MOE_MATVEC_Q4_0;
-            case Q4_K -> Kernel.MOE_MATVEC_Q4_K;
-            case Q6_K -> Kernel.MOE_MATVEC_Q6_K;
-            default -> throw new IllegalArgumentException("no CUDA expert matvec for " + type);
-        };
+        return ofType("MOE_MATVEC_", type, "expert matvec");
+    }
+
+    public static Kernel matvecMultiKernel(GgmlType type) {
+        return ofType("MATVEC_MULTI_", type, "matvec");
+    }
+
+    /** Every matvec family has a kernel for each device-layout type, named family + type ({@code MATVEC_Q4_K}). */
+    private static Kernel ofType(String family, GgmlType type, String what) {
+        if (!DeviceLayout.supported(type)) throw new IllegalArgumentException("no CUDA " + what + " for " + type);
+        return Kernel.valueOf(family + type.name());
     }
 
     private static void checkHeads(int nHeads, int nKvHeads, int headDim) {
