@@ -195,4 +195,31 @@ class GatewayLimitsTest extends GatewayHttpTestBase {
         assertEquals(r.requestId(), cancel.key(), "no session: the request's own key");
         assertEquals(new GenerationCancelled(r.requestId(), r.requestId(), "generation stalled"), cancel.value());
     }
+
+    /** Tokens closer together than the inter-token timeout keep the stream alive however long it runs; then a stall ends it. */
+    @Test
+    void theStallIsTimedFromTheLastToken() throws Exception {
+        String q = marker();
+        long t0 = System.nanoTime();
+        var pending = postAsync("/v1/chat/completions", chatBody("m1", q, ",\"stream\":true"), AUTH);
+        CompletionRequested r = pipeline.awaitChat(q).value();
+        long gapMs = INTER_TOKEN_TIMEOUT.toMillis() * 6 / 10;
+        int tokens = 4; // the last one comes after the first-token and the inter-token timeout both passed
+        for (int i = 0; i < tokens; i++) {
+            if (i > 0) Thread.sleep(gapMs);
+            pipeline.send(new TokenGenerated(r.requestId(), r.gatewayId(), i, 3 + i, "w" + i, null, null, null));
+        }
+        long lastSentMs = (System.nanoTime() - t0) / 1_000_000;
+        HttpResponse<String> res = join(pending); // then nothing: the stream stalls
+        long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+
+        List<String> events = sseEvents(res.body());
+        assertEquals(tokens + 3, events.size(), res.body()); // role, the tokens, the error, [DONE]
+        for (int i = 0; i < tokens; i++) assertEquals("w" + i, data(events.get(1 + i)).at("/choices/0/delta/content").asText());
+        assertTrue(events.get(tokens + 1).startsWith("event: error\ndata: "), events.get(tokens + 1));
+        assertEquals("inter_token_timeout", json(events.get(tokens + 1).substring("event: error\ndata: ".length())).at("/error/code").asText());
+        assertTrue(waitedMs >= lastSentMs + INTER_TOKEN_TIMEOUT.toMillis() - 50,
+                "ended " + waitedMs + " ms in, the last token was sent at " + lastSentMs + " ms");
+        assertEquals(new GenerationCancelled(r.requestId(), r.requestId(), "generation stalled"), pipeline.awaitCommand(r.requestId()).value());
+    }
 }

@@ -57,6 +57,12 @@ final class Exchange implements GenerationListener {
     private int nextIndex;
     private long lastEventNanos;
     private long timerId = -1;
+    /** When the armed timer fires (System.nanoTime); Long.MAX_VALUE when none is armed. */
+    private long timerFiresNanos = Long.MAX_VALUE;
+    /** The end of the current wait, how long it is, and whether it is the wait for the first token. */
+    private long deadlineNanos;
+    private long waitMillis;
+    private boolean awaitingFirst;
     private int completionTokens;
     private final StringBuilder text = new StringBuilder();
     private final List<TokenLogprob> logprobs;
@@ -242,15 +248,39 @@ final class Exchange implements GenerationListener {
         deps.metrics().finished(outcome, System.nanoTime() - acceptedNanos, completionTokens, prompt);
     }
 
+    /**
+     * Starts the wait for the first token, or (first = false) moves the deadline of the wait for the next one to
+     * {@code millis} from now. Tokens come far more often than a timeout fires, so one timer serves the whole
+     * request: it is re-armed only when it fires before the deadline (then for the time left) or when the new
+     * deadline is earlier than the armed one (after the first token, if the inter-token timeout is the shorter).
+     * A token costs a clock read rather than a timer cancel and a new timer on the event loop.
+     */
     private void arm(long millis, boolean first) {
+        awaitingFirst = first;
+        waitMillis = millis;
+        deadlineNanos = System.nanoTime() + millis * 1_000_000;
+        if (deadlineNanos < timerFiresNanos) armTimer(millis);
+    }
+
+    private void armTimer(long millis) {
         if (timerId >= 0) deps.vertx().cancelTimer(timerId);
-        timerId = deps.vertx().setTimer(millis, id -> context.runOnContext(v -> {
-            if (done || id != timerId) return;
-            cancel(first ? "no first token in time" : "generation stalled");
-            fail(first
-                    ? new ApiError(504, "timeout", "No token was generated within " + millis + " ms; the request was cancelled.", null, "first_token_timeout")
-                    : new ApiError(504, "timeout", "The generation stalled for " + millis + " ms and was cancelled.", null, "inter_token_timeout"));
-        }));
+        timerFiresNanos = System.nanoTime() + millis * 1_000_000;
+        timerId = deps.vertx().setTimer(Math.max(1, millis), id -> context.runOnContext(v -> onTimer(id)));
+    }
+
+    private void onTimer(long id) {
+        if (done || id != timerId) return;
+        timerId = -1;
+        timerFiresNanos = Long.MAX_VALUE;
+        long left = deadlineNanos - System.nanoTime();
+        if (left > 0) {
+            armTimer((left + 999_999) / 1_000_000);
+            return;
+        }
+        cancel(awaitingFirst ? "no first token in time" : "generation stalled");
+        fail(awaitingFirst
+                ? new ApiError(504, "timeout", "No token was generated within " + waitMillis + " ms; the request was cancelled.", null, "first_token_timeout")
+                : new ApiError(504, "timeout", "The generation stalled for " + waitMillis + " ms and was cancelled.", null, "inter_token_timeout"));
     }
 
     private void onClientGone() {
@@ -268,6 +298,7 @@ final class Exchange implements GenerationListener {
     private void cleanup() {
         if (timerId >= 0) deps.vertx().cancelTimer(timerId);
         timerId = -1;
+        timerFiresNanos = Long.MAX_VALUE;
         deps.inFlight().remove(req.request().requestId());
     }
 }
