@@ -26,9 +26,27 @@ public final class Topics {
     /**
      * inference-service and tokenizer-service -> gateway-service. Value {@link GenerationEvent}; key: the
      * request id, so the tokens of one request stay in order. Every gateway instance reads every partition
-     * (its own consumer group) and keeps the events addressed to it ({@code gatewayId}).
+     * (its own consumer group) and keeps the events addressed to it ({@code gatewayId}). Job items' events go to
+     * {@link #JOB_GENERATION_EVENTS} instead ({@link #generationEventsTopic}).
      */
     public static final String GENERATION_EVENTS = "generation-events";
+
+    /** The {@code gatewayId} of the job runner's requests (session-service): their events go to {@link #JOB_GENERATION_EVENTS}. */
+    public static final String JOB_RUNNER_ID = "jobs";
+
+    /**
+     * inference-service and tokenizer-service -> the job runner (session-service). Value {@link GenerationEvent} of
+     * a job item (addressed to {@link #JOB_RUNNER_ID}); key: the request id. Apart from {@link #GENERATION_EVENTS} so
+     * that the job runner does not read and parse every token of every interactive answer (nor the gateways every
+     * job token): on the 2-core dev machine that reader cost as much CPU per token as the gateway itself and halved
+     * the tokens/s of 8 concurrent streams.
+     */
+    public static final String JOB_GENERATION_EVENTS = "job-generation-events";
+
+    /** The topic of the generation events addressed to {@code gatewayId}. */
+    public static String generationEventsTopic(String gatewayId) {
+        return JOB_RUNNER_ID.equals(gatewayId) ? JOB_GENERATION_EVENTS : GENERATION_EVENTS;
+    }
 
     /** Records that could not be read or processed, with the reason in headers and {@link DeadLetter}. */
     public static final String DEAD_LETTERS = "dead-letters";
@@ -52,8 +70,8 @@ public final class Topics {
     public static final String JOB_RESULTS = "job-results";
 
     /** All topics, for pre-creation by the local broker and deployment scripts. */
-    public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS, DEAD_LETTERS,
-            REPLICA_STATS, JOB_REQUESTS, JOB_RESULTS);
+    public static final List<String> ALL = List.of(COMPLETION_REQUESTS, INFERENCE_COMMANDS, GENERATION_EVENTS,
+            JOB_GENERATION_EVENTS, DEAD_LETTERS, REPLICA_STATS, JOB_REQUESTS, JOB_RESULTS);
 
     /** Partitions each topic is created with (replicas of a consumer group scale up to this). */
     public static final int PARTITIONS = 4;

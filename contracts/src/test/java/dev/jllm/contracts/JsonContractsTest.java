@@ -67,4 +67,12 @@ class JsonContractsTest {
             assertTrue(t.matches("[a-z]+(-[a-z]+)*"), t);
         }
     }
+
+    @Test
+    void jobEventsHaveATopicOfTheirOwn() {
+        assertEquals(Topics.JOB_GENERATION_EVENTS, Topics.generationEventsTopic(Topics.JOB_RUNNER_ID));
+        assertEquals(Topics.GENERATION_EVENTS, Topics.generationEventsTopic("gateway-7f3a"));
+        assertEquals(Topics.GENERATION_EVENTS, Topics.generationEventsTopic(null));
+        assertTrue(Topics.ALL.contains(Topics.JOB_GENERATION_EVENTS), "pre-created with the others");
+    }
 }

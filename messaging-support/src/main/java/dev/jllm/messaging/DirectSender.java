@@ -9,6 +9,7 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -22,7 +23,9 @@ import java.util.concurrent.CompletionStage;
  * metadata on the caller's thread). With {@code max.block.ms} set low on the channel, a send can never hold the
  * caller (an event loop, the scheduler) for long even when the broker is gone or the producer's buffer is full:
  * it fails, and the failure reaches the returned stage as with {@link KeyedSender}. The topic is the channel's
- * own ({@code mp.messaging.outgoing.<channel>.topic}, else the channel name, as SmallRye does).
+ * own ({@code mp.messaging.outgoing.<channel>.topic}, else the channel name, as SmallRye does), or one of the
+ * {@code otherTopics} named at construction ({@link #sendTo}; their metadata is loaded by {@link #warm} too), with
+ * the same producer: no second I/O thread.
  *
  * <p>The path is chosen once, by the first {@link #warm} or send: direct when the producer could be reached,
  * otherwise the emitter for good (logged; a broker that is still down after {@link #WARM_TIMEOUT} at start-up
@@ -35,12 +38,14 @@ public final class DirectSender<T> {
     private final KafkaClientService clients;
     private final String channel;
     private final String topic;
+    private final List<String> otherTopics;
     private final Emitter<T> emitter;
     private volatile Producer<String, T> producer; // set once decided; null with `decided` = use the emitter
     private volatile boolean decided;
 
-    public DirectSender(KafkaClientService clients, String channel, Emitter<T> emitter) {
+    public DirectSender(KafkaClientService clients, String channel, Emitter<T> emitter, String... otherTopics) {
         this.clients = clients;
+        this.otherTopics = List.of(otherTopics);
         this.channel = channel;
         this.topic = ConfigProvider.getConfig().getOptionalValue("mp.messaging.outgoing." + channel + ".topic", String.class)
                 .orElse(channel);
@@ -53,10 +58,12 @@ public final class DirectSender<T> {
         try {
             KafkaProducer<String, T> p = clients.getProducer(channel);
             if (p == null) throw new IllegalStateException("no Kafka producer for channel " + channel);
-            int partitions = partitions(p);
+            int partitions = partitions(p, topic);
+            for (String other : otherTopics) partitions(p, other);
             producer = p.unwrap();
             if (producer == null) throw new IllegalStateException("the producer of channel " + channel + " was not created");
-            LOG.infof("channel %s: records go straight to the Kafka producer (topic %s, %d partitions)", channel, topic, partitions);
+            LOG.infof("channel %s: records go straight to the Kafka producer (topic %s, %d partitions%s)", channel, topic,
+                    partitions, otherTopics.isEmpty() ? "" : "; also " + String.join(", ", otherTopics));
         } catch (RuntimeException e) {
             producer = null;
             LOG.warnf("channel %s: sending through the messaging emitter (the producer could not be reached: %s)", channel, e.toString());
@@ -69,7 +76,7 @@ public final class DirectSender<T> {
      * (kept low, see the class comment), which a JVM's first producer can need more than once at start-up: tries
      * again until {@link #WARM_TIMEOUT}.
      */
-    private int partitions(KafkaProducer<String, T> p) {
+    private int partitions(KafkaProducer<String, T> p, String topic) {
         long deadline = System.nanoTime() + WARM_TIMEOUT.toNanos();
         while (true) {
             try {
@@ -89,9 +96,17 @@ public final class DirectSender<T> {
 
     /** Sends {@code payload} keyed by {@code key}; the stage completes when the broker acknowledged it. */
     public CompletionStage<Void> send(T payload, String key) {
+        return sendTo(topic, payload, key);
+    }
+
+    /** As {@link #send}, to {@code topic}: the channel's own or one of the {@code otherTopics}. */
+    public CompletionStage<Void> sendTo(String topic, T payload, String key) {
+        if (!topic.equals(this.topic) && !otherTopics.contains(topic)) {
+            throw new IllegalArgumentException("channel " + channel + " does not send to topic " + topic);
+        }
         if (!decided) warm();
         Producer<String, T> p = producer;
-        if (p == null) return KeyedSender.send(emitter, payload, key);
+        if (p == null) return KeyedSender.send(emitter, payload, key, topic.equals(this.topic) ? null : topic);
         CompletableFuture<Void> acked = new CompletableFuture<>();
         try {
             p.send(new ProducerRecord<>(topic, key, payload), (metadata, error) -> {

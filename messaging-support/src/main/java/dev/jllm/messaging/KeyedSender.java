@@ -16,9 +16,16 @@ public final class KeyedSender {
     private KeyedSender() {}
 
     public static <T> CompletionStage<Void> send(Emitter<T> emitter, T payload, String key) {
+        return send(emitter, payload, key, null);
+    }
+
+    /** As {@link #send(Emitter, Object, String)}, to {@code topic} instead of the channel's own (null: the channel's). */
+    public static <T> CompletionStage<Void> send(Emitter<T> emitter, T payload, String key, String topic) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
+        var metadata = OutgoingKafkaRecordMetadata.<String>builder().withKey(key);
+        if (topic != null) metadata.withTopic(topic);
         Message<T> msg = Message.of(payload)
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(key).build())
+                .addMetadata(metadata.build())
                 .withAck(() -> {
                     acked.complete(null);
                     return CompletableFuture.completedFuture(null);

@@ -74,7 +74,7 @@ class JobsTest {
             boolean last = i == words.length - 1;
             var t = new TokenGenerated(r.requestId(), r.gatewayId(), i, last ? -1 : 10 + i, words[i], null,
                     last ? FinishReason.STOP : null, last ? new Usage(5, words.length - 1, 0) : null);
-            k.send(Topics.GENERATION_EVENTS, r.requestId(), Json.write(t));
+            k.send(Topics.generationEventsTopic(r.gatewayId()), r.requestId(), Json.write(t));
         }
     }
 

@@ -43,7 +43,8 @@ class TokenizerServiceTest {
 
     @BeforeEach
     void connect() {
-        kafka = new KafkaTestClient(bootstrap, List.of(Topics.INFERENCE_COMMANDS, Topics.GENERATION_EVENTS, Topics.DEAD_LETTERS));
+        kafka = new KafkaTestClient(bootstrap, List.of(Topics.INFERENCE_COMMANDS, Topics.GENERATION_EVENTS, Topics.JOB_GENERATION_EVENTS,
+                Topics.DEAD_LETTERS));
     }
 
     @AfterEach
@@ -85,6 +86,20 @@ class TokenizerServiceTest {
         assertEquals("context_length_exceeded", f.code());
         assertEquals("gw-1", f.gatewayId());
         assertTrue(f.message().contains("maximum context length is " + contextLength()), f.message());
+    }
+
+    /** A job item's error goes to the job runner's topic, not to the gateways'. */
+    @Test
+    void aJobItemsErrorGoesToTheJobEventsTopic() {
+        String id = UUID.randomUUID().toString();
+        var job = new CompletionRequested(id, Topics.JOB_RUNNER_ID, id, null, "stories260K", null, "Once upon a time",
+                SamplingParams.greedy(100_000), List.of(), Priority.BATCH, 1L);
+        kafka.send(Topics.COMPLETION_REQUESTS, id, Json.write(job));
+        var err = kafka.await(r -> r.key().equals(id) && !r.topic().equals(Topics.COMPLETION_REQUESTS), WAIT);
+        assertEquals(Topics.JOB_GENERATION_EVENTS, err.topic());
+        RequestFailed f = (RequestFailed) Json.read(err.value(), GenerationEvent.class);
+        assertEquals("context_length_exceeded", f.code());
+        assertEquals(Topics.JOB_RUNNER_ID, f.gatewayId());
     }
 
     @Test

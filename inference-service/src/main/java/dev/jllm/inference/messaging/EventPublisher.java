@@ -1,6 +1,7 @@
 package dev.jllm.inference.messaging;
 
 import dev.jllm.contracts.GenerationEvent;
+import dev.jllm.contracts.Topics;
 import dev.jllm.batching.GenerationSink;
 import dev.jllm.messaging.DirectSender;
 import io.quarkus.runtime.StartupEvent;
@@ -17,7 +18,8 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import org.jboss.logging.Logger;
 
 /**
- * Generation events to Kafka, keyed by request id (one request's tokens stay in order). Called on the scheduler
+ * Generation events to Kafka, keyed by request id (one request's tokens stay in order): to generation-events, or
+ * to job-generation-events for the job runner's requests ({@link Topics#generationEventsTopic}). Called on the scheduler
  * thread, which appends each record to the producer's buffer itself ({@link DirectSender}: one thread hand-off
  * fewer per token) and never waits for the broker.
  */
@@ -36,7 +38,7 @@ public class EventPublisher implements GenerationSink {
 
     @PostConstruct
     void init() {
-        sender = new DirectSender<>(kafka, "generation-events", events);
+        sender = new DirectSender<>(kafka, "generation-events", events, Topics.JOB_GENERATION_EVENTS);
     }
 
     /** After the messaging layer started its channels (lowest priority), before the scheduler emits anything. */
@@ -55,7 +57,7 @@ public class EventPublisher implements GenerationSink {
     public void emit(GenerationEvent event) {
         boolean first = PipelineTrace.onPath(event) != null;
         if (first) PipelineTrace.mark(event.requestId(), PipelineTrace.FIRST_TOKEN);
-        sender.send(event, event.requestId()).whenComplete((ok, e) -> {
+        sender.sendTo(Topics.generationEventsTopic(event.gatewayId()), event, event.requestId()).whenComplete((ok, e) -> {
             if (e != null) LOG.errorf("could not send the event of %s: %s", event.requestId(), e.toString());
         });
         if (first) Thread.yield();

@@ -14,8 +14,9 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import java.util.Collection;
 
 /**
- * Generation events for job items: every partition of {@code generation-events} in a consumer group of this
- * replica's own (like a gateway instance), from the end; events addressed to {@code jobs} go to the runner.
+ * Generation events for job items: every partition of {@code job-generation-events} (where inference-service and
+ * tokenizer-service send the events addressed to {@code jobs}) in a consumer group of this replica's own (like a
+ * gateway instance), from the end; they go to the runner.
  * Non-blocking: the runner thread does the work.
  */
 @ApplicationScoped

@@ -13,6 +13,7 @@ import dev.jllm.contracts.JobItem;
 import dev.jllm.contracts.JobItemCompleted;
 import dev.jllm.contracts.RequestFailed;
 import dev.jllm.contracts.TokenGenerated;
+import dev.jllm.contracts.Topics;
 import dev.jllm.openai.ApiError;
 import dev.jllm.openai.JobRequestParser;
 import dev.jllm.openai.ParsedRequest;
@@ -48,8 +49,8 @@ import java.util.function.LongSupplier;
  */
 public final class JobRunner {
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
-    /** The "gateway" job items are addressed to; no gateway instance uses it. */
-    public static final String GATEWAY_ID = "jobs";
+    /** The "gateway" job items are addressed to; no gateway instance uses it. Their events come on job-generation-events. */
+    public static final String GATEWAY_ID = Topics.JOB_RUNNER_ID;
     /** Generation events waiting for the runner beyond this are dropped (their items time out and retry). */
     static final int MAX_QUEUED_EVENTS = 65_536;
 

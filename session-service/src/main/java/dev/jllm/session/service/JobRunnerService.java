@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * Runs the {@link JobRunner} on its own platform thread ({@code job-runner}: blocking JDBC, never the event
  * loop) on exactly one replica at a time: the one holding a PostgreSQL advisory lock on a connection of its
  * own. If that replica dies its connection closes, the lock is free, and another replica's runner takes over
- * and resumes the unfinished items from the database. A replica leads only once its generation-events consumer
+ * and resumes the unfinished items from the database. A replica leads only once its job-generation-events consumer
  * holds its partitions.
  */
 @ApplicationScoped
@@ -68,7 +68,7 @@ public class JobRunnerService {
     }
 
     /**
-     * From the generation-events consumer thread. Only the leader has attempts in flight: a replica that does not
+     * From the job-generation-events consumer thread. Only the leader has attempts in flight: a replica that does not
      * lead drops the events (they would only fill its inbox).
      */
     public void offer(GenerationEvent event) {

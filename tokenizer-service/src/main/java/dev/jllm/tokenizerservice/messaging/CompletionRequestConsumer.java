@@ -5,6 +5,7 @@ import dev.jllm.contracts.GenerationEvent;
 import dev.jllm.contracts.InferenceCommand;
 import dev.jllm.contracts.PromptTokenized;
 import dev.jllm.contracts.RequestFailed;
+import dev.jllm.contracts.Topics;
 import dev.jllm.messaging.DirectConsumer;
 import dev.jllm.messaging.DirectConsumers;
 import dev.jllm.messaging.DirectSender;
@@ -75,7 +76,7 @@ public class CompletionRequestConsumer {
     @PostConstruct
     void init() {
         commandSender = new DirectSender<>(kafka, "inference-commands", commands);
-        errorSender = new DirectSender<>(kafka, "generation-events", errors);
+        errorSender = new DirectSender<>(kafka, "generation-events", errors, Topics.JOB_GENERATION_EVENTS);
     }
 
     /** After the messaging layer started its channels (lowest priority): the senders first, then the consumer. */
@@ -132,6 +133,6 @@ public class CompletionRequestConsumer {
     }
 
     private CompletionStage<Void> reject(CompletionRequested r, RequestFailed f) {
-        return errorSender.send(f, r.requestId());
+        return errorSender.sendTo(Topics.generationEventsTopic(f.gatewayId()), f, r.requestId());
     }
 }
