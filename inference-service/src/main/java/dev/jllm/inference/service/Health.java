@@ -1,5 +1,6 @@
 package dev.jllm.inference.service;
 
+import dev.jllm.inference.messaging.InferenceCommandConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -11,7 +12,7 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class Health implements HealthCheck {
     @Inject InferenceEngine engine;
-    @Inject dev.jllm.inference.messaging.InferenceCommandConsumer commands;
+    @Inject InferenceCommandConsumer commands;
 
     @Override
     public HealthCheckResponse call() {

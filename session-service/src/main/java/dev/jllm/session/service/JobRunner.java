@@ -40,17 +40,16 @@ import java.util.function.LongSupplier;
  *
  * <p>Each submission of an item is an attempt with its own request id {@code <job>-<index>-<attempt>} (the
  * inference side drops ids it has seen, so a retry must be a new id) at batch priority, addressed to
- * {@link #GATEWAY_ID}. Its token events are put together in index order; the last one stores the OpenAI
- * response and publishes {@link JobItemCompleted}. A lost event (a gap), a retryable failure (429, 5xx), or no
- * event for {@code itemTimeout} cancels the attempt and submits the item again after a back-off; after
+ * {@link Topics#JOB_RUNNER_ID} (its events come on job-generation-events). Its token events are put together in
+ * index order; the last one stores the OpenAI response and publishes {@link JobItemCompleted}. A lost event (a
+ * gap), a retryable failure (429, 5xx), or no event for {@code itemTimeout} cancels the attempt and submits the
+ * item again after a back-off; after
  * {@code maxAttempts} the item fails with the last error. All state that must survive is in the {@link Store}:
  * a runner that starts (after a restart, or on another replica) resumes every unfinished item with a new
  * attempt, and results not yet acknowledged by the broker are published again (at least once).
  */
 public final class JobRunner {
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
-    /** The "gateway" job items are addressed to; no gateway instance uses it. Their events come on job-generation-events. */
-    public static final String GATEWAY_ID = Topics.JOB_RUNNER_ID;
     /** Generation events waiting for the runner beyond this are dropped (their items time out and retry). */
     static final int MAX_QUEUED_EVENTS = 65_536;
 
@@ -157,7 +156,7 @@ public final class JobRunner {
 
     /** From the consumer thread: an event of the pipeline; those not addressed to jobs are ignored. */
     public void offer(GenerationEvent event) {
-        if (event == null || !GATEWAY_ID.equals(event.gatewayId())) return;
+        if (event == null || !Topics.JOB_RUNNER_ID.equals(event.gatewayId())) return;
         if (inbox.size() < MAX_QUEUED_EVENTS) inbox.offer(event);
     }
 
@@ -331,7 +330,7 @@ public final class JobRunner {
         String requestId = requestId(p.jobId(), p.index(), number);
         ParsedRequest request;
         try {
-            request = parser.toRequest(item, GATEWAY_ID, requestId, System.currentTimeMillis(), "");
+            request = parser.toRequest(item, Topics.JOB_RUNNER_ID, requestId, System.currentTimeMillis(), "");
         } catch (ApiError e) {
             finish(p, JobItemCompleted.FAILED, null, error(e.status, e.type, e.getMessage(), e.param, e.code));
             return false;

@@ -11,6 +11,7 @@ import dev.jllm.contracts.JobItemCompleted;
 import dev.jllm.contracts.Priority;
 import dev.jllm.contracts.RequestFailed;
 import dev.jllm.contracts.TokenGenerated;
+import dev.jllm.contracts.Topics;
 import dev.jllm.contracts.Usage;
 import dev.jllm.openai.JobRequestParser;
 import org.junit.jupiter.api.Test;
@@ -198,11 +199,11 @@ class JobRunnerTest {
     }
 
     static TokenGenerated token(String requestId, int index, String text) {
-        return new TokenGenerated(requestId, JobRunner.GATEWAY_ID, index, 100 + index, text, null, null, null);
+        return new TokenGenerated(requestId, Topics.JOB_RUNNER_ID, index, 100 + index, text, null, null, null);
     }
 
     static TokenGenerated last(String requestId, int index, String text, int completionTokens) {
-        return new TokenGenerated(requestId, JobRunner.GATEWAY_ID, index, -1, text, null, FinishReason.STOP, new Usage(7, completionTokens, 0));
+        return new TokenGenerated(requestId, Topics.JOB_RUNNER_ID, index, -1, text, null, FinishReason.STOP, new Usage(7, completionTokens, 0));
     }
 
     /** Hands events to the runner and lets it handle them (and whatever follows) in one turn. */
@@ -232,7 +233,7 @@ class JobRunnerTest {
         assertEquals(List.of("j1-0-1", "j1-1-1"), pipeline.submittedIds());
         CompletionRequested first = pipeline.submitted.getFirst();
         assertEquals(Priority.BATCH, first.priority());
-        assertEquals(JobRunner.GATEWAY_ID, first.gatewayId());
+        assertEquals(Topics.JOB_RUNNER_ID, first.gatewayId());
         assertEquals("j1-0-1", first.conversationKey());
         assertEquals("a", first.messages().getFirst().content());
         assertEquals(0.0, first.params().temperature());
@@ -314,8 +315,8 @@ class JobRunnerTest {
         store.add("f", chat("a"), chat("b"));
         JobRunner r = runner(4, 2);
         turn(r);
-        deliver(r, new RequestFailed("f-0-1", JobRunner.GATEWAY_ID, 429, "rate_limit_exceeded", "queue full", null, "queue_full"),
-                new RequestFailed("f-1-1", JobRunner.GATEWAY_ID, 400, "invalid_request_error", "too long", "messages", "context_length_exceeded"));
+        deliver(r, new RequestFailed("f-0-1", Topics.JOB_RUNNER_ID, 429, "rate_limit_exceeded", "queue full", null, "queue_full"),
+                new RequestFailed("f-1-1", Topics.JOB_RUNNER_ID, 400, "invalid_request_error", "too long", "messages", "context_length_exceeded"));
         Item bad = store.item("f", 1);
         assertEquals("failed", bad.status, "a 400 is the request's fault: no retry");
         JsonNode error = json(bad.error);
@@ -329,7 +330,7 @@ class JobRunnerTest {
         advance(BACKOFF);
         turn(r);
         assertEquals(List.of("f-0-1", "f-1-1", "f-0-2"), pipeline.submittedIds());
-        deliver(r, new RequestFailed("f-0-2", JobRunner.GATEWAY_ID, 503, "service_unavailable", "shutting down", null, null));
+        deliver(r, new RequestFailed("f-0-2", Topics.JOB_RUNNER_ID, 503, "service_unavailable", "shutting down", null, null));
         Item gaveUp = store.item("f", 0);
         assertEquals("failed", gaveUp.status, "second attempt of two");
         assertEquals(503, json(gaveUp.error).get("status").asInt());
@@ -429,7 +430,7 @@ class JobRunnerTest {
         long[] expectedSeconds = {1, 2, 4, 8};
         for (int attempt = 1; attempt <= expectedSeconds.length; attempt++) {
             turn(r);
-            deliver(r, new RequestFailed("b-0-" + attempt, JobRunner.GATEWAY_ID, 500, "server_error", "boom", null, null));
+            deliver(r, new RequestFailed("b-0-" + attempt, Topics.JOB_RUNNER_ID, 500, "server_error", "boom", null, null));
             long waited = store.item("b", 0).notBeforeNanos - now;
             assertEquals(TimeUnit.SECONDS.toNanos(expectedSeconds[attempt - 1]), waited, "after attempt " + attempt);
             now = store.item("b", 0).notBeforeNanos;

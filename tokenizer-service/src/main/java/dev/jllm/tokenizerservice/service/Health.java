@@ -1,5 +1,6 @@
 package dev.jllm.tokenizerservice.service;
 
+import dev.jllm.tokenizerservice.messaging.CompletionRequestConsumer;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.health.HealthCheck;
@@ -11,7 +12,7 @@ import org.eclipse.microprofile.health.Readiness;
 @ApplicationScoped
 public class Health implements HealthCheck {
     @Inject ModelTokenizer model;
-    @Inject dev.jllm.tokenizerservice.messaging.CompletionRequestConsumer requests;
+    @Inject CompletionRequestConsumer requests;
 
     @Override
     public HealthCheckResponse call() {
