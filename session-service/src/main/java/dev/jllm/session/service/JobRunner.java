@@ -43,8 +43,7 @@ import java.util.function.LongSupplier;
  * {@link Topics#JOB_RUNNER_ID} (its events come on job-generation-events). Its token events are put together in
  * index order; the last one stores the OpenAI response and publishes {@link JobItemCompleted}. A lost event (a
  * gap), a retryable failure (429, 5xx), or no event for {@code itemTimeout} cancels the attempt and submits the
- * item again after a back-off; after
- * {@code maxAttempts} the item fails with the last error. All state that must survive is in the {@link Store}:
+ * item again after a back-off; after {@code maxAttempts} the item fails with the last error. All state that must survive is in the {@link Store}:
  * a runner that starts (after a restart, or on another replica) resumes every unfinished item with a new
  * attempt, and results not yet acknowledged by the broker are published again (at least once).
  */
