@@ -212,12 +212,16 @@ public final class Scheduler implements AutoCloseable {
                 if (e instanceof OutOfMemoryError) throw (OutOfMemoryError) e;
             }
         }
-        for (Sequence s : running) fail(s, 503, "service_unavailable", "The inference service is shutting down.");
-        for (Restore r : restoring) failRequest(r.req(), 503, "service_unavailable", "The inference service is shutting down.", null);
+        // what runs or waits now is left unserved, without an event: its command was not acknowledged, so the next
+        // owner of its partition gets it again and serves it, and the gateway drops the tokens it already sent
+        // (by index: with the seed derived from the request id, a rerun samples the same tokens)
+        if (!running.isEmpty() || !waiting.isEmpty() || !restoring.isEmpty() || !inbox.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "shutting down with {0} running and {1} waiting requests: left for redelivery",
+                    running.size(), waiting.size() + restoring.size() + inbox.size());
+        }
+        for (Restore r : restoring) r.result().cancel(true);
         park(sessions.drainAll()); // a restarted replica finds them again
         parking.shutdown();
-        for (PromptTokenized p : waiting) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
-        for (PromptTokenized p : inbox) failRequest(p, 503, "service_unavailable", "The inference service is shutting down.", null);
     }
 
     private void drain(boolean idle) throws InterruptedException {
@@ -231,6 +235,7 @@ public final class Scheduler implements AutoCloseable {
         while (p != null) {
             if (seen.containsKey(p.requestId())) {
                 LOG.log(System.Logger.Level.DEBUG, "ignoring redelivered request {0}", p.requestId());
+                sink.dropped(p.requestId());
             } else {
                 seen.put(p.requestId(), Boolean.TRUE);
                 if (store != null && p.sessionId() != null && !sessions.contains(p.sessionId())) {
@@ -270,13 +275,14 @@ public final class Scheduler implements AutoCloseable {
                 }
             }
             if (!found) {
-                waiting.removeIf(p -> p.requestId().equals(id));
+                boolean removed = waiting.removeIf(p -> p.requestId().equals(id));
                 restored.remove(id);
-                restoring.removeIf(r -> {
+                removed |= restoring.removeIf(r -> {
                     if (!r.req().requestId().equals(id)) return false;
                     r.result().cancel(true);
                     return true;
                 });
+                if (removed) sink.dropped(id);
             }
         }
     }

@@ -51,10 +51,16 @@ class SchedulerTest {
     /** Collects events per request. */
     static final class Sink implements GenerationSink {
         final ConcurrentHashMap<String, List<GenerationEvent>> byRequest = new ConcurrentHashMap<>();
+        final List<String> dropped = new CopyOnWriteArrayList<>();
 
         @Override
         public void emit(GenerationEvent e) {
             byRequest.computeIfAbsent(e.requestId(), k -> new CopyOnWriteArrayList<>()).add(e);
+        }
+
+        @Override
+        public void dropped(String requestId) {
+            dropped.add(requestId);
         }
 
         boolean finished(String id) {
@@ -331,11 +337,48 @@ class SchedulerTest {
             s.submit(request("once", "The cat", 3));
             sink.await(List.of("once"));
             int events = sink.byRequest.get("once").size();
+            assertEquals(List.of(), sink.dropped);
             s.submit(request("once", "The cat", 3)); // redelivery of the same request id
             s.submit(request("after", "Tom", 2));
             sink.await(List.of("after"));
             assertEquals(events, sink.byRequest.get("once").size(), "a redelivered request must not run again");
+            assertEquals(List.of("once"), sink.dropped, "the sink hears that the redelivery is done with (its offset may be committed)");
         }
+    }
+
+    @Test
+    void aRequestCancelledWhileItWaitsIsDroppedAndSaidSo() throws Exception {
+        Sink sink = new Sink();
+        try (Scheduler s = scheduler(sink, 1, 16, 512)) { // one runs at a time: the second waits
+            s.submit(request("first", "Once upon a time", 400));
+            s.submit(request("second", "The cat", 20));
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (!sink.byRequest.containsKey("first") && System.currentTimeMillis() < deadline) Thread.sleep(1);
+            s.submit(new GenerationCancelled("second", "second", "test"));
+            while (sink.dropped.isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(1);
+            assertEquals(List.of("second"), sink.dropped);
+            s.submit(new GenerationCancelled("first", "first", "test"));
+            sink.await(List.of("first"));
+            s.submit(request("after", "Tom", 2));
+            sink.await(List.of("after"));
+            assertNull(sink.byRequest.get("second"), "a request cancelled before it ran sends nothing");
+        }
+    }
+
+    @Test
+    void requestsRunningOrWaitingAtShutdownAreLeftForRedeliveryWithoutAnEvent() throws Exception {
+        Sink sink = new Sink();
+        Scheduler s = scheduler(sink, 1, 16, 512);
+        s.submit(request("running", "Once upon a time", 400));
+        s.submit(request("waiting", "The cat", 20));
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (!sink.byRequest.containsKey("running") && System.currentTimeMillis() < deadline) Thread.sleep(1);
+        s.close();
+        List<GenerationEvent> ran = sink.byRequest.get("running");
+        assertFalse(ran.getLast() instanceof RequestFailed, "no error: the next owner of the command serves it");
+        assertFalse(((TokenGenerated) ran.getLast()).isLast(), "it did not finish: " + ran.getLast());
+        assertNull(sink.byRequest.get("waiting"));
+        assertEquals(List.of(), sink.dropped, "neither is done with: their commands stay unacknowledged");
     }
 
     @Test

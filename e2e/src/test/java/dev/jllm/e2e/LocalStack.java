@@ -74,10 +74,16 @@ final class LocalStack implements AutoCloseable {
     }
 
     Run run(String command, Duration timeout) throws Exception {
+        return run(command, timeout, Map.of());
+    }
+
+    /** {@code ./stack COMMAND} with this stack's environment and {@code extraEnv} over it (for this command only). */
+    Run run(String command, Duration timeout, Map<String, String> extraEnv) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", repo.resolve("stack").toString()));
         cmd.addAll(List.of(command.split(" ")));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
+        pb.environment().putAll(extraEnv);
         Process p = pb.start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
             try {

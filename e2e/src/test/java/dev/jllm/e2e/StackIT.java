@@ -232,6 +232,54 @@ class StackIT {
 
     @Test
     @Order(7)
+    void aRequestWhoseReplicaDiesMidGenerationIsFinishedByTheNextOne() throws Exception {
+        // a slow replica (C1 only: the Vector API runs uncompiled, ~160 tokens/s), so the generation still runs when it dies
+        Run slow = stack.run("restart inference-service", Duration.ofMinutes(4), Map.of("JLLM_JAVA_OPTS", "-XX:TieredStopAtLevel=1"));
+        assertEquals(0, slow.exit(), slow.output() + logs());
+        String prompt = "Once upon a time";
+        int maxTokens = 400;
+        String expected;
+        try (LanguageModel m = Models.load(model)) {
+            expected = greedy(m, Tokenizers.fromGguf(model), prompt, maxTokens);
+        }
+        HttpResponse<java.util.stream.Stream<String>> res = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + base + "/v1/completions"))
+                .timeout(REQUEST_TIMEOUT).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("model", "stories260K", "prompt", prompt,
+                        "max_tokens", maxTokens, "temperature", 0, "stream", true)))).build(), HttpResponse.BodyHandlers.ofLines());
+        assertEquals(200, res.statusCode());
+        java.util.concurrent.BlockingQueue<String> events = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> res.body().filter(l -> l.startsWith("data: ")).forEach(events::add));
+        List<String> before = new ArrayList<>();
+        before.add(events.poll(60, TimeUnit.SECONDS)); // the first token: the replica has the request
+        assertNotNull(before.getFirst(), "no first token");
+        long pid = Long.parseLong(Files.readString(stateDir.resolve("inference-service.pid")).trim());
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // kill -9: no goodbye, no commit
+        Thread.sleep(2_000); // whatever the dead replica had sent has arrived by now
+        events.drainTo(before);
+        assertFalse(before.contains("data: [DONE]"), "the replica finished before it was killed: the test proves nothing");
+
+        Run next = stack("restart inference-service", Duration.ofMinutes(4)); // its consumer group hands it the partitions
+        assertEquals(0, next.exit(), next.output() + logs());
+        List<String> all = new ArrayList<>(before);
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!all.getLast().equals("data: [DONE]")) {
+            String e = events.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            assertNotNull(e, "the stream never ended; received " + all.size() + " events" + logs());
+            all.add(e);
+        }
+        reader.join(10_000);
+        StringBuilder text = new StringBuilder();
+        for (String e : all.subList(0, all.size() - 1)) {
+            JsonNode chunk = JSON.readTree(e.substring(6));
+            assertFalse(chunk.has("error"), "the stream failed: " + e);
+            text.append(chunk.at("/choices/0/text").asText());
+        }
+        assertEquals(expected, text.toString(), "the next replica served the request again and the gateway sent each token once ("
+                + before.size() + " events before the kill)");
+    }
+
+    @Test
+    @Order(7)
     void twoGatewayReplicasBothStreamTheirOwnRequests() throws Exception {
         Map<String, String> infra = new HashMap<>();
         for (String line : Files.readAllLines(stateDir.resolve("infra.env"))) {

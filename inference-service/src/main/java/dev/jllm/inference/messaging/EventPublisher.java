@@ -34,6 +34,8 @@ public class EventPublisher implements GenerationSink {
 
     @Inject KafkaClientService kafka;
 
+    @Inject UncommittedRequests uncommitted;
+
     private DirectSender<GenerationEvent> sender;
 
     @PostConstruct
@@ -57,9 +59,19 @@ public class EventPublisher implements GenerationSink {
     public void emit(GenerationEvent event) {
         boolean first = PipelineTrace.onPath(event) != null;
         if (first) PipelineTrace.mark(event.requestId(), PipelineTrace.FIRST_TOKEN);
+        boolean last = UncommittedRequests.isFinal(event);
         sender.sendTo(Topics.generationEventsTopic(event.gatewayId()), event, event.requestId()).whenComplete((ok, e) -> {
+            // the producer gave up only after its own retries (delivery.timeout.ms): the request is ended all the
+            // same, as a rerun could not deliver either; the gateway's timeout answers the client
             if (e != null) LOG.errorf("could not send the event of %s: %s", event.requestId(), e.toString());
+            if (last) uncommitted.end(event.requestId());
         });
         if (first) Thread.yield();
+    }
+
+    /** The scheduler ended a request without an event (a redelivered duplicate, a cancel before it ran). */
+    @Override
+    public void dropped(String requestId) {
+        uncommitted.end(requestId);
     }
 }

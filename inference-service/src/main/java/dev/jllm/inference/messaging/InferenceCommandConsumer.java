@@ -17,14 +17,19 @@ import jakarta.interceptor.Interceptor;
 /**
  * Requests and cancels for this replica's partitions ({@code jllm.kafka.incoming.inference-commands.*}). The
  * consumer's own thread hands each command straight to the scheduler's bounded queue ({@link DirectConsumer}: no
- * hop through a Vert.x context); the forward pass runs on the scheduler's thread. A command's offset is committed
- * once it was handed over (a full queue answers 429 itself; redelivered request ids are dropped by the scheduler).
+ * hop through a Vert.x context); the forward pass runs on the scheduler's thread. A request's offset is committed
+ * once the request is done with ({@link UncommittedRequests}: its final event was acknowledged, or the scheduler dropped
+ * it), so a replica that dies mid-generation leaves it to the next owner; cancels and session deletions are done once
+ * handed over.
  */
 @ApplicationScoped
 public class InferenceCommandConsumer {
 
     @Inject
     InferenceEngine engine;
+
+    @Inject
+    UncommittedRequests uncommitted;
 
     private volatile DirectConsumer<InferenceCommand> consumer;
 
@@ -44,8 +49,11 @@ public class InferenceCommandConsumer {
     }
 
     java.util.concurrent.CompletionStage<Void> onCommand(InferenceCommand command, String key) {
-        if (command instanceof PromptTokenized p) PipelineTrace.mark(p.requestId(), PipelineTrace.COMMAND_RECEIVED);
+        if (command instanceof PromptTokenized p) {
+            PipelineTrace.mark(p.requestId(), PipelineTrace.COMMAND_RECEIVED);
+            return uncommitted.begin(p.requestId(), () -> engine.scheduler().submit(p));
+        }
         engine.scheduler().submit(command);
-        return null; // handed over: done
+        return null; // a cancel or a deletion: done once handed over
     }
 }
